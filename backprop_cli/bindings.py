@@ -1,0 +1,91 @@
+"""Command-line bindings: `x=1`, `'x=1, y=3, z=−3'`, checked against a program's names."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
+
+from backprop_cli.errors import BackpropError, UsageError
+from backprop_cli.graph import Graph
+from backprop_cli.ops import INPUT
+from backprop_cli.parser import parse
+
+
+def parse_bindings(arguments: Iterable[str]) -> dict[str, float]:
+    """NAME=VALUE pairs, several per argument when separated by commas."""
+    bindings: dict[str, float] = {}
+    for argument in arguments:
+        for item in _split_items(argument):
+            name, value = parse_binding(item)
+            if name in bindings:
+                raise UsageError(f"{name} is bound twice (in {argument!r})")
+            bindings[name] = value
+    return bindings
+
+
+def _split_items(argument: str) -> list[str]:
+    # Commas inside parentheses belong to a value such as max(1, 2).
+    items, depth, current = [], 0, []
+    for char in argument:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()] or [argument]
+
+
+def parse_binding(item: str) -> tuple[str, float]:
+    """One NAME=VALUE; the value is a number or a constant expression such as pi/2."""
+    name, equals, value_text = item.partition("=")
+    name, value_text = name.strip(), value_text.strip()
+    if not equals:
+        raise UsageError(f"bad binding {item!r}: expected NAME=VALUE, e.g. x=1")
+    if not _is_name(name):
+        raise UsageError(f"bad binding {item!r}: {name or 'the name'!r} is not a name"
+                         if name else f"bad binding {item!r}: the name before '=' is missing")
+    if not value_text:
+        raise UsageError(f"bad binding {item!r}: the value after '=' is missing")
+    return name, _constant_value(item, value_text)
+
+
+def _is_name(text: str) -> bool:
+    return bool(text) and not text[0].isdigit() and all(c.isalnum() or c == "_" for c in text)
+
+
+def _constant_value(item: str, text: str) -> float:
+    try:
+        graph = parse(text)
+    except BackpropError as error:
+        raise UsageError(f"bad binding {item!r}: {text!r} is not a number ({error.message})") from None
+    if len(graph.nodes) != 1 or graph.nodes[0].op == INPUT:
+        raise UsageError(f"bad binding {item!r}: {text!r} is not a number")
+    value = graph.nodes[0].value
+    assert value is not None and math.isfinite(value)
+    return value
+
+
+def check_bindings(graph: Graph, bindings: dict[str, float]) -> list[str]:
+    """Warnings for names the program does not use; raises for names it computes."""
+    inputs = {str(node.name) for node in graph.inputs}
+    warnings = []
+    for name in bindings:
+        if name in graph.computed:
+            raise UsageError(
+                f"{name} is computed by the program, so it cannot be bound",
+                graph.span(graph.computed[name]),
+                hint="bind the inputs it is computed from instead",
+            )
+        if name not in inputs:
+            warnings.append(_unused_warning(name, sorted(inputs)))
+    return warnings
+
+
+def _unused_warning(name: str, inputs: list[str]) -> str:
+    close = difflib.get_close_matches(name, inputs, n=1)
+    suggestion = f"; did you mean {close[0]}?" if close else ""
+    listed = ", ".join(inputs) if inputs else "none"
+    return f"warning: {name} is not used by the program (its inputs: {listed}){suggestion}"

@@ -1,0 +1,168 @@
+"""Forward and reverse-mode passes over a Graph, iterative and linear in its size."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from backprop_cli.errors import EvaluationError
+from backprop_cli.graph import Graph, Node
+from backprop_cli.ops import CONST, INPUT, Op
+
+_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One edge of the backward pass: d out/d input += upstream · local."""
+
+    node: int
+    input: int
+    local: float
+    upstream: float
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """The backward pass as data, and notes on non-differentiable points hit."""
+
+    steps: list[Step]
+    kinks: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Values and gradients of every node; `trace` is computed when asked for."""
+
+    graph: Graph
+    values: list[float]
+    grads: list[float]
+    reaches: bytearray  # 1 where the node is the output or one of its ancestors
+    input_values: dict[str, float]
+
+    @property
+    def value(self) -> float:
+        """The output's value."""
+        return self.values[self.graph.output]
+
+    @property
+    def gradients(self) -> dict[str, float]:
+        """d output / d input for every input, in order of first appearance."""
+        return {str(node.name): self.grads[node.id] for node in self.graph.inputs}
+
+    @cached_property
+    def trace(self) -> Trace:
+        """Every step of the backward pass, recomputed with a record."""
+        steps: list[Step] = []
+        kinks: dict[int, str] = {}
+        _backward(self.graph, self.values, steps, kinks)
+        return Trace(steps, kinks)
+
+
+def evaluate(graph: Graph, bindings: Mapping[str, float]) -> Evaluation:
+    """Run forward and backward with the inputs bound; raises EvaluationError."""
+    input_values = _input_values(graph, bindings)
+    values = _forward(graph, input_values)
+    grads, reaches = _backward(graph, values)
+    return Evaluation(graph, values, grads, reaches, input_values)
+
+
+def _input_values(graph: Graph, bindings: Mapping[str, float]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    unbound: list[Node] = []
+    for node in graph.inputs:
+        value = bindings.get(str(node.name), node.value)
+        if value is None:
+            unbound.append(node)
+        else:
+            values[str(node.name)] = float(value)
+    if unbound:
+        raise _unbound_error(graph, unbound)
+    return values
+
+
+def _unbound_error(graph: Graph, unbound: list[Node]) -> EvaluationError:
+    names = ", ".join(str(node.name) for node in unbound)
+    plural = "s" if len(unbound) > 1 else ""
+    example = " ".join(f"{node.name}=1" for node in unbound[:3])
+    return EvaluationError(
+        f"unbound variable{plural}: {names}",
+        graph.span(unbound[0].id),
+        hint=f"give {'them' if plural else 'it'} a value, e.g. {example}",
+    )
+
+
+def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:
+    values: list[float] = []
+    append = values.append
+    node = None
+    try:
+        for node in graph.nodes:
+            inputs = node.inputs
+            if len(inputs) == 2:
+                append(node.op.forward(values[inputs[0]], values[inputs[1]]))  # type: ignore[union-attr]
+            elif inputs:
+                append(node.op.forward(values[inputs[0]]))  # type: ignore[union-attr]
+            else:
+                append(node.value if node.op == CONST else input_values[node.name])  # type: ignore[arg-type, index]
+    except _ARITH_ERRORS as error:
+        assert node is not None
+        raise _failure(graph, node, values, error) from None
+    if not all(map(math.isfinite, values)):
+        node = graph.nodes[next(i for i, v in enumerate(values) if not math.isfinite(v))]
+        raise _failure(graph, node, values, None)
+    return values
+
+
+def _failure(graph: Graph, node: Node, values: list[float], error: Exception | None) -> EvaluationError:
+    """An error naming the subexpression that gave no finite value, and its inputs."""
+    if node.op == INPUT:
+        message = f"{node.name} is not a finite number"
+    else:
+        op: Op = node.op  # type: ignore[assignment]
+        args = [values[i] for i in node.inputs]
+        shown = ", ".join(f"{graph.text(i)} = {values[i]!r}" for i in node.inputs if not _literal(graph, i))
+        message = f"{op.failure(args, error)} in {graph.text(node.id)}" + (f" ({shown})" if shown else "")
+    return EvaluationError(message, graph.span(node.id))
+
+
+def _literal(graph: Graph, node_id: int) -> bool:
+    return graph.nodes[node_id].op == CONST
+
+
+def _backward(graph: Graph, values: list[float], steps: list[Step] | None = None,
+              kinks: dict[int, str] | None = None) -> tuple[list[float], bytearray]:
+    """Reverse sweep from the output; records steps and kinks when given lists to fill."""
+    nodes = graph.nodes
+    grads = [0.0] * len(nodes)
+    reaches = bytearray(len(nodes))
+    output = graph.output
+    grads[output] = 1.0
+    reaches[output] = 1
+    # Nodes after the output cannot reach it: their ids are larger.
+    for node_id in range(output, -1, -1):
+        inputs = nodes[node_id].inputs
+        if not inputs or not reaches[node_id]:
+            continue
+        op: Op = nodes[node_id].op  # type: ignore[assignment]
+        args = [values[i] for i in inputs]
+        upstream = grads[node_id]
+        locals_ = op.partials(*args, values[node_id])
+        for input_id, local in zip(inputs, locals_):
+            grads[input_id] += upstream * local
+            reaches[input_id] = 1
+        if steps is not None and kinks is not None:
+            _record(node_id, inputs, locals_, upstream, steps)
+            note = op.kink(*args, values[node_id]) if op.kink else None
+            if note:
+                kinks[node_id] = note
+    return grads, reaches
+
+
+def _record(node_id: int, inputs: tuple[int, ...], locals_: tuple[float, ...], upstream: float,
+            steps: list[Step]) -> None:
+    for input_id, local in zip(inputs, locals_):
+        steps.append(Step(node_id, input_id, local, upstream, upstream * local))

@@ -1,0 +1,53 @@
+"""The computation graph: nodes in topological order, each naming its inputs by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from backprop_cli.errors import Span
+from backprop_cli.ops import CONST, INPUT, Op
+from backprop_cli.source import Source
+
+
+class Node(NamedTuple):
+    """One value of the program. A tuple, not a dataclass: graphs run to millions of nodes."""
+
+    id: int
+    op: Op | str  # an Op, or CONST / INPUT for leaves
+    inputs: tuple[int, ...]
+    name: str | None  # the program's name for it, if any
+    value: float | None  # a constant's value, or an input's default
+    start: int  # source span, for messages
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A program as a DAG. Every input has a smaller id than its users."""
+
+    nodes: list[Node]
+    output: int
+    source: Source
+    # Names the program computes (not inputs), for messages about bindings.
+    computed: dict[str, int]
+
+    @property
+    def inputs(self) -> list[Node]:
+        """The input nodes, in order of first appearance."""
+        return [node for node in self.nodes if node.op == INPUT]
+
+    def span(self, node_id: int) -> Span:
+        """Where a node's expression stands in the source."""
+        node = self.nodes[node_id]
+        return Span(self.source, node.start, node.end)
+
+    def text(self, node_id: int) -> str:
+        """The source text of a node's expression, shortened when long."""
+        node = self.nodes[node_id]
+        return self.source.snippet(node.start, node.end)
+
+
+def is_leaf(node: Node) -> bool:
+    """Constants and inputs: nodes with no operation."""
+    return node.op == CONST or node.op == INPUT

@@ -1,0 +1,221 @@
+"""Parse program text into a Graph: Lark's LALR parser calls GraphBuilder as it reduces."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import unicodedata
+from collections.abc import Collection
+from functools import cache
+from typing import Any
+
+from backprop_cli import _lark_parser as lark
+from backprop_cli.errors import EvaluationError, ProgramSyntaxError, Span
+from backprop_cli.graph import Graph, Node
+from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, Op
+from backprop_cli.source import Source
+from backprop_cli.syntax_messages import describe_unexpected
+
+# A parse result on the value stack: (node id or -1 for a folded constant, value, start, end).
+Handle = tuple[int, float, int, int]
+_FOLDED = -1
+_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
+
+def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -> Graph:
+    """Parse a program; names in `bound` are variables even if they are `pi` or `e`."""
+    source = Source(_normalize(text), filename)
+    builder = GraphBuilder(source, frozenset(bound))
+    try:
+        _run_parser(source.text, builder)
+    except lark.UnexpectedInput as error:
+        raise describe_unexpected(error, source) from None
+    return builder.finish()
+
+
+def _normalize(text: str) -> str:
+    # NFC so that a pasted 'é' in two code points is the same name as one;
+    # not NFKC, which would turn x² into the name x2.
+    return unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
+
+
+@cache
+def _tables() -> Any:
+    """The standalone parser's tables, deserialized once per process."""
+    return lark.Lark_StandAlone()
+
+
+def _run_parser(text: str, builder: GraphBuilder) -> None:
+    # The cached parser has no transformer; each parse gets callbacks bound to a
+    # fresh builder, so nothing is shared between parses and no tree is built.
+    frontend = _tables()
+    callbacks = frontend._parse_tree_builder.create_callback(builder)
+    lalr = frontend.parser
+    parser = lark._Parser(lalr.parser.parser.parse_table, callbacks)
+    parser.parse(lalr._make_lexer_thread(text), "start")
+
+
+@lark.v_args(inline=True)
+class GraphBuilder(lark.Transformer):  # type: ignore[misc]
+    """Lark callbacks: each reduction appends nodes and returns a Handle."""
+
+    def __init__(self, source: Source, bound: frozenset[str]) -> None:
+        self.source = source
+        self.bound = bound
+        self.nodes: list[Node] = []
+        self.names: dict[str, int] = {}  # name -> node id, for every name seen so far
+        self.computed: dict[str, int] = {}  # names the program computes from inputs
+        self.assigned: set[str] = set()
+        self.first_use: dict[str, int] = {}  # name -> offset of its first use
+        self.last: Handle | None = None
+
+    # --- statements ---------------------------------------------------------
+
+    def start(self, *statements: Handle) -> None:
+        self.last = statements[-1] if statements else None
+
+    def output(self, handle: Handle) -> Handle:
+        return handle
+
+    def assign(self, name: lark.Token, handle: Handle) -> Handle:
+        self._check_assignable(name)
+        node_id, value, start, end = handle
+        if node_id == _FOLDED:  # a constant right side makes an input with a default
+            node_id = self._append(INPUT, (), str(name), value, name.start_pos, end)
+        elif self.nodes[node_id].name is None and self.nodes[node_id].op != CONST:
+            self.nodes[node_id] = self.nodes[node_id]._replace(name=str(name))
+            self.computed[str(name)] = node_id
+        else:  # `b = a`: another name for the same node
+            self.computed[str(name)] = node_id
+        self.names[str(name)] = node_id
+        self.assigned.add(str(name))
+        return (node_id, value, start, end)
+
+    def _check_assignable(self, name: lark.Token) -> None:
+        text = str(name)
+        if text in self.assigned:
+            raise ProgramSyntaxError(
+                f"{text} is assigned twice (each name is assigned once)", self._span(name)
+            )
+        if text in self.first_use:
+            where = self.source.where(self.first_use[text])
+            raise ProgramSyntaxError(
+                f"{text} is used {where} before it is assigned here", self._span(name)
+            )
+
+    # --- atoms ----------------------------------------------------------------
+
+    def number(self, token: lark.Token) -> Handle:
+        value = float(token)
+        if not math.isfinite(value):
+            raise EvaluationError(f"the number {token} is too large for float64", self._span(token))
+        return (_FOLDED, value, token.start_pos, token.end_pos)
+
+    def name(self, token: lark.Token) -> Handle:
+        text = str(token)
+        start, end = token.start_pos, token.end_pos
+        node_id = self.names.get(text)
+        if node_id is not None:
+            return (node_id, 0.0, start, end)
+        self.first_use.setdefault(text, start)
+        if text in CONSTANTS and text not in self.bound:
+            return (_FOLDED, CONSTANTS[text], start, end)
+        node_id = self._append(INPUT, (), text, None, start, end)
+        self.names[text] = node_id
+        return (node_id, 0.0, start, end)
+
+    def group(self, lpar: lark.Token, handle: Handle, rpar: lark.Token) -> Handle:
+        return (handle[0], handle[1], lpar.start_pos, rpar.end_pos)
+
+    def call(self, name: lark.Token, lpar: lark.Token, *rest: Any) -> Handle:
+        *arguments, rpar = rest
+        op = self._function(name, len(arguments), rpar)
+        return self._apply(op, arguments, name.start_pos, rpar.end_pos)
+
+    def _function(self, name: lark.Token, count: int, rpar: lark.Token) -> Op:
+        op = FUNCTIONS.get(str(name))
+        if op is None:
+            raise ProgramSyntaxError(f"unknown function {name}()", self._span(name),
+                                     hint=_suggest_function(str(name)))
+        if count != op.arity:
+            wanted = f"{op.arity} argument" + ("s" if op.arity != 1 else "")
+            raise ProgramSyntaxError(
+                f"{name}() takes {wanted}, not {count}",
+                Span(self.source, name.start_pos, rpar.end_pos),
+                hint=f"usage: {op.template.format('a', 'b')}",
+            )
+        return op
+
+    # --- operators ----------------------------------------------------------
+
+    def add(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(OPS["add"], (a, b), a[2], b[3])
+
+    def sub(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(OPS["sub"], (a, b), a[2], b[3])
+
+    def mul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(OPS["mul"], (a, b), a[2], b[3])
+
+    def div(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(OPS["div"], (a, b), a[2], b[3])
+
+    def pow(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(OPS["pow"], (a, b), a[2], b[3])
+
+    def neg(self, op: lark.Token, a: Handle) -> Handle:
+        return self._apply(OPS["neg"], (a,), op.start_pos, a[3])
+
+    def pos(self, op: lark.Token, a: Handle) -> Handle:
+        return (a[0], a[1], op.start_pos, a[3])
+
+    # --- building -----------------------------------------------------------
+
+    def _apply(self, op: Op, handles: Any, start: int, end: int) -> Handle:
+        if all(handle[0] == _FOLDED for handle in handles):
+            return (_FOLDED, self._fold(op, handles, start, end), start, end)
+        inputs = tuple(self._materialize(handle) for handle in handles)
+        return (self._append(op, inputs, None, None, start, end), 0.0, start, end)
+
+    def _fold(self, op: Op, handles: Any, start: int, end: int) -> float:
+        # Constant subexpressions are computed once here, as SymPy does with numbers.
+        args = [handle[1] for handle in handles]
+        error: Exception | None = None
+        try:
+            value = op.forward(*args)
+        except _ARITH_ERRORS as raised:
+            value, error = math.nan, raised
+        if not math.isfinite(value):
+            text = self.source.snippet(start, end)
+            message = f"{op.failure(args, error)} in {text}"
+            raise EvaluationError(message, Span(self.source, start, end))
+        return float(value)
+
+    def _materialize(self, handle: Handle) -> int:
+        if handle[0] != _FOLDED:
+            return handle[0]
+        return self._append(CONST, (), None, handle[1], handle[2], handle[3])
+
+    def _append(self, op: Op | str, inputs: tuple[int, ...], name: str | None,
+                value: float | None, start: int, end: int) -> int:
+        node_id = len(self.nodes)
+        self.nodes.append(Node(node_id, op, inputs, name, value, start, end))
+        return node_id
+
+    def _span(self, token: lark.Token) -> Span:
+        return Span(self.source, token.start_pos, token.end_pos)
+
+    def finish(self) -> Graph:
+        """The Graph of everything reduced; the last statement is the output."""
+        if self.last is None:
+            raise ProgramSyntaxError("empty program: nothing to evaluate",
+                                     hint="write an expression such as (x+y)*z")
+        output = self._materialize(self.last)
+        return Graph(self.nodes, output, self.source, self.computed)
+
+
+def _suggest_function(name: str) -> str:
+    close = difflib.get_close_matches(name.lower(), sorted(FUNCTIONS), n=1)
+    if close:
+        return f"did you mean {close[0]}()?"
+    return "functions: " + ", ".join(sorted(FUNCTIONS))

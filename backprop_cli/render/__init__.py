@@ -1,0 +1,25 @@
+"""Renderers: one pure function per --format, from an Evaluation to text."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from backprop_cli.engine import Evaluation
+from backprop_cli.render.options import RenderOptions
+
+Renderer = Callable[[Evaluation, RenderOptions], str]
+
+# Format name -> module; each is imported only when chosen, so `--format json`
+# never pays for rich.
+_MODULES = {
+    "text": "backprop_cli.render.text",
+    "json": "backprop_cli.render.json_out",
+}
+FORMATS = tuple(_MODULES)
+
+
+def renderer(name: str) -> Renderer:
+    """The render function of a format."""
+    module = importlib.import_module(_MODULES[name])
+    return module.render  # type: ignore[no-any-return]

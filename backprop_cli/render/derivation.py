@@ -1,0 +1,122 @@
+"""The forward pass and the chain-rule derivation as plain strings, shared by text and docs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from backprop_cli.engine import Evaluation, Step
+from backprop_cli.graph import is_leaf
+from backprop_cli.ops import CONST, Op
+from backprop_cli.render.names import display_names
+from backprop_cli.render.numbers import format_number, parenthesized
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a derivation: symbolic parts, then numeric parts, then the result."""
+
+    target: str  # `p` or `∂g/∂x`
+    symbolic: tuple[str, ...]  # `x + y`, `∂g/∂p · ∂p/∂x`, ...
+    numeric: tuple[str, ...]  # `1 + 3`, `-3 · 1`
+    result: str
+    note: str = ""
+
+
+class Derivation:
+    """Names and numbers of one evaluation, formatted for people."""
+
+    def __init__(self, evaluation: Evaluation, precision: int | None = None) -> None:
+        self.evaluation = evaluation
+        self.graph = evaluation.graph
+        self.precision = precision
+        self.names = display_names(self.graph, precision)
+        self.output_name = self.names[self.graph.output]
+
+    def number(self, value: float) -> str:
+        """A value as text, at the chosen precision."""
+        return format_number(value, self.precision)
+
+    def d(self, of: str, wrt: str) -> str:
+        """∂of/∂wrt."""
+        return f"∂{of}/∂{wrt}"
+
+    def inputs(self) -> list[tuple[str, str]]:
+        """(name, value) of every input."""
+        values = self.evaluation.input_values
+        return [(str(node.name), self.number(values[str(node.name)])) for node in self.graph.inputs]
+
+    def forward(self) -> Iterator[Line]:
+        """`p = x + y = 1 + 3 = 4` for every operation, in topological order."""
+        values = self.evaluation.values
+        for node in self.graph.nodes:
+            if is_leaf(node):
+                continue
+            op: Op = node.op  # type: ignore[assignment]
+            symbolic = self._apply(op, [self.names[i] for i in node.inputs])
+            numeric = self._apply(op, [self.number(values[i]) for i in node.inputs])
+            yield Line(self.names[node.id], (symbolic,), (numeric,), self.number(values[node.id]))
+
+    def _apply(self, op: Op, operands: list[str]) -> str:
+        if not op.is_call:
+            operands = [parenthesized(text) for text in operands]
+        return op.template.format(*operands)
+
+    def backward(self) -> Iterator[Line]:
+        """The chain rule edge by edge from the output, with sums where paths meet."""
+        steps = self.evaluation.trace.steps
+        nodes = self.graph.nodes
+        paths = Counter(step.input for step in steps if nodes[step.input].op != CONST)
+        received: dict[int, list[float]] = {}
+        yield Line(self.d(self.output_name, self.output_name), (), (), "1")
+        position = 0
+        for index, step in enumerate(steps):
+            first_of_node = index == 0 or steps[index - 1].node != step.node
+            position = 0 if first_of_node else position + 1
+            if nodes[step.input].op == CONST:
+                continue
+            contributions = received.setdefault(step.input, [])
+            contributions.append(step.contribution)
+            note = self._node_note(step.node) if first_of_node else ""
+            yield self._edge(step, position, note, len(contributions), paths[step.input])
+            if len(contributions) == paths[step.input] > 1:
+                yield self._sum(step.input, contributions)
+
+    def _node_note(self, node_id: int) -> str:
+        kink = self.evaluation.trace.kinks.get(node_id, "")
+        return "; ".join(filter(None, [self.gate(node_id), kink]))
+
+    def _edge(self, step: Step, position: int, note: str, path: int, paths: int) -> Line:
+        out, node, wrt = self.output_name, self.names[step.node], self.names[step.input]
+        rule = self._rule(step.node, position)
+        local = self.number(step.local)
+        if paths > 1:
+            note = "; ".join(filter(None, [f"path {path} of {paths}", note]))
+        if step.node == self.graph.output:
+            symbolic = (rule,) if rule != local else ()
+            return Line(self.d(out, wrt), symbolic, (), self.number(step.contribution), note)
+        upstream = parenthesized(self.number(step.upstream))
+        symbolic = (f"{self.d(out, node)} · {self.d(node, wrt)}",)
+        if rule != local:
+            symbolic += (f"{upstream} · {parenthesized(rule)}",)
+        numeric = (f"{upstream} · {parenthesized(local)}",)
+        return Line(self.d(out, wrt), symbolic, numeric, self.number(step.contribution), note)
+
+    def _rule(self, node_id: int, position: int) -> str:
+        node = self.graph.nodes[node_id]
+        op: Op = node.op  # type: ignore[assignment]
+        operands = [parenthesized(self.names[i]) for i in node.inputs]
+        return op.rules[position].format(*operands, out=self.names[node_id])
+
+    def _sum(self, node_id: int, contributions: list[float]) -> Line:
+        terms = " + ".join(parenthesized(self.number(c)) for c in contributions)
+        total = self.number(self.evaluation.grads[node_id])
+        name = self.names[node_id]
+        return Line(self.d(self.output_name, name), (), (terms,), total,
+                    f"fan-out: the sum over {len(contributions)} paths")
+
+    def gate(self, node_id: int) -> str:
+        """The seeds' name for how this node routes its gradient, if it has one."""
+        op = self.graph.nodes[node_id].op
+        return op.gate if isinstance(op, Op) else ""

@@ -1,0 +1,40 @@
+"""Display names for nodes: the program's own, or p, q, r, … for anonymous ones, as the seeds write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import count
+
+from backprop_cli.graph import Graph
+from backprop_cli.ops import CONST
+from backprop_cli.render.numbers import format_number
+
+_INTERMEDIATE_LETTERS = "pqrstuvw"
+_OUTPUT_NAMES = ("g", "f", "h", "out")
+
+
+def display_names(graph: Graph, precision: int | None = None) -> list[str]:
+    """One name per node; constants show their value."""
+    taken = {node.name for node in graph.nodes if node.name} | set(graph.computed)
+    fresh = _fresh_names(taken)
+    names = []
+    for node in graph.nodes:
+        if node.name:
+            names.append(node.name)
+        elif node.op == CONST:
+            names.append(format_number(node.value or 0.0, precision))
+        elif node.id == graph.output:
+            names.append(next(name for name in _OUTPUT_NAMES if name not in taken))
+        else:
+            names.append(next(fresh))
+    return names
+
+
+def _fresh_names(taken: set[str | None]) -> Iterator[str]:
+    for letter in _INTERMEDIATE_LETTERS:
+        if letter not in taken:
+            yield letter
+    for number in count(1):
+        for letter in _INTERMEDIATE_LETTERS:
+            if f"{letter}{number}" not in taken:
+                yield f"{letter}{number}"

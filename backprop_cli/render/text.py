@@ -1,0 +1,92 @@
+"""The default output: forward pass, backward chain-rule trace and gradient table, with rich."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from backprop_cli.engine import Evaluation
+from backprop_cli.render.derivation import Derivation, Line
+from backprop_cli.render.options import RenderOptions
+
+# As seed 001 draws them: forward values green, gradients red.
+FORWARD = "green"
+GRADIENT = "red"
+HEADING = "bold"
+NOTE = "dim"
+
+
+def render(evaluation: Evaluation, options: RenderOptions) -> str:
+    """The whole report as text, with ANSI colours when options.color is set."""
+    console = Console(
+        file=io.StringIO(),
+        width=options.width,
+        color_system="standard" if options.color else None,
+        force_terminal=options.color,
+        no_color=not options.color,
+        highlight=False,
+        emoji=False,
+    )
+    derivation = Derivation(evaluation, options.precision)
+    _print_header(console, derivation)
+    _print_section(console, "Forward pass", derivation.forward(), FORWARD)
+    _print_section(console, "Backward pass", derivation.backward(), GRADIENT)
+    console.print()
+    console.print(Text("Gradients", style=HEADING))
+    if derivation.graph.inputs:
+        console.print(Padding(_gradient_table(derivation), (0, 0, 0, 2), expand=False))
+    else:
+        console.print(Text("  (the program has no inputs)", style=NOTE))
+    result = Text(f"\n{derivation.output_name} = ")
+    result.append(derivation.number(derivation.evaluation.value), style=f"bold {FORWARD}")
+    console.print(result)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def _print_header(console: Console, derivation: Derivation) -> None:
+    source = derivation.graph.source
+    console.print(Text(source.snippet(0, len(source.text), limit=200), style=HEADING), soft_wrap=True)
+    inputs = derivation.inputs()
+    if inputs:
+        text = Text("  at ")
+        for index, (name, value) in enumerate(inputs):
+            text.append(", " if index else "")
+            text.append(f"{name} = ")
+            text.append(value, style=FORWARD)
+        console.print(text, soft_wrap=True)
+
+
+def _print_section(console: Console, title: str, lines: object, style: str) -> None:
+    console.print()
+    console.print(Text(title, style=HEADING))
+    for line in lines:  # type: ignore[attr-defined]
+        console.print(_line_text(line, style), soft_wrap=True)
+
+
+def _line_text(line: Line, style: str) -> Text:
+    text = Text("  " + line.target)
+    for part in line.symbolic:
+        text.append(" = " + part)
+    for part in line.numeric:
+        if part != line.result:
+            text.append(" = ")
+            text.append(part, style=style)
+    text.append(" = ")
+    text.append(line.result, style=f"bold {style}")
+    if line.note:
+        text.append(f"    ({line.note})", style=NOTE)
+    return text
+
+
+def _gradient_table(derivation: Derivation) -> Table:
+    table = Table(box=None, pad_edge=False, padding=(0, 4, 0, 0))
+    table.add_column("input", style="bold")
+    table.add_column("value", justify="right", style=FORWARD)
+    table.add_column(f"∂{derivation.output_name}/∂input", justify="right", style=GRADIENT)
+    for name, value in derivation.inputs():
+        table.add_row(name, value, derivation.number(derivation.evaluation.gradients[name]))
+    return table
