@@ -1,9 +1,9 @@
 """backprop: parse a formula or small program, then run forward and reverse-mode backpropagation.
 
-    >>> from backprop_cli import parse, evaluate
-    >>> evaluation = evaluate(parse("(x+y)*z"), {"x": 1, "y": 3, "z": -3})
-    >>> evaluation.value, evaluation.gradients
-    (-12.0, {'x': -3.0, 'y': -3.0, 'z': 4.0})
+>>> from backprop_cli import parse, evaluate
+>>> evaluation = evaluate(parse("(x+y)*z"), {"x": 1, "y": 3, "z": -3})
+>>> evaluation.value, evaluation.gradients
+(-12.0, {'x': -3.0, 'y': -3.0, 'z': 4.0})
 """
 
 from backprop_cli.engine import Evaluation, Step, evaluate

@@ -45,8 +45,11 @@ def parse_binding(item: str) -> tuple[str, float]:
     if not equals:
         raise UsageError(f"bad binding {item!r}: expected NAME=VALUE, e.g. x=1")
     if not _is_name(name):
-        raise UsageError(f"bad binding {item!r}: {name or 'the name'!r} is not a name"
-                         if name else f"bad binding {item!r}: the name before '=' is missing")
+        raise UsageError(
+            f"bad binding {item!r}: {name or 'the name'!r} is not a name"
+            if name
+            else f"bad binding {item!r}: the name before '=' is missing"
+        )
     if not value_text:
         raise UsageError(f"bad binding {item!r}: the value after '=' is missing")
     return name, _constant_value(item, value_text)
@@ -60,7 +63,9 @@ def _constant_value(item: str, text: str) -> float:
     try:
         graph = parse(text)
     except BackpropError as error:
-        raise UsageError(f"bad binding {item!r}: {text!r} is not a number ({error.message})") from None
+        raise UsageError(
+            f"bad binding {item!r}: {text!r} is not a number ({error.message})"
+        ) from None
     if len(graph.nodes) != 1 or graph.nodes[0].op == INPUT:
         raise UsageError(f"bad binding {item!r}: {text!r} is not a number")
     value = graph.nodes[0].value

@@ -1,4 +1,4 @@
-"""The `backprop` command: options -> parse -> evaluate -> render -> stdout. The only module that prints or exits."""
+"""The `backprop` command: options, parse, evaluate, render, print. The only module that exits."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from backprop_cli.bindings import check_bindings, parse_bindings
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError
 from backprop_cli.parser import parse
+from backprop_cli.program_input import read_program
 from backprop_cli.render import FORMATS, renderer
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.program_input import read_program
 
 EPILOG = """\b
 Examples:
@@ -34,15 +34,29 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
 )
 @click.argument("program")
 @click.argument("bindings", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format.")
-@click.option("--precision", type=click.IntRange(1, 17), metavar="N",
-              help="Significant digits in text output (default: shortest exact form).")
-@click.option("--color/--no-color", default=None,
-              help="Colour the text output (default: on a terminal, unless NO_COLOR is set).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    metavar="N",
+    help="Significant digits in text output (default: shortest exact form).",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text output (default: on a terminal, unless NO_COLOR is set).",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="backprop")
-def main(program: str, bindings: tuple[str, ...], fmt: str, precision: int | None,
-         color: bool | None) -> None:
+def main(
+    program: str, bindings: tuple[str, ...], fmt: str, precision: int | None, color: bool | None
+) -> None:
     """Differentiate PROGRAM by backpropagation, binding inputs as NAME=VALUE.
 
     PROGRAM is a formula such as '(x+y)*z' or statements separated by ';' or

@@ -117,15 +117,21 @@ def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:
     return values
 
 
-def _failure(graph: Graph, node: Node, values: list[float], error: Exception | None) -> EvaluationError:
+def _failure(
+    graph: Graph, node: Node, values: list[float], error: Exception | None
+) -> EvaluationError:
     """An error naming the subexpression that gave no finite value, and its inputs."""
     if node.op == INPUT:
         message = f"{node.name} is not a finite number"
     else:
         op: Op = node.op  # type: ignore[assignment]
         args = [values[i] for i in node.inputs]
-        shown = ", ".join(f"{graph.text(i)} = {values[i]!r}" for i in node.inputs if not _literal(graph, i))
-        message = f"{op.failure(args, error)} in {graph.text(node.id)}" + (f" ({shown})" if shown else "")
+        shown = ", ".join(
+            f"{graph.text(i)} = {values[i]!r}" for i in node.inputs if not _literal(graph, i)
+        )
+        message = f"{op.failure(args, error)} in {graph.text(node.id)}" + (
+            f" ({shown})" if shown else ""
+        )
     return EvaluationError(message, graph.span(node.id))
 
 
@@ -133,8 +139,12 @@ def _literal(graph: Graph, node_id: int) -> bool:
     return graph.nodes[node_id].op == CONST
 
 
-def _backward(graph: Graph, values: list[float], steps: list[Step] | None = None,
-              kinks: dict[int, str] | None = None) -> tuple[list[float], bytearray]:
+def _backward(
+    graph: Graph,
+    values: list[float],
+    steps: list[Step] | None = None,
+    kinks: dict[int, str] | None = None,
+) -> tuple[list[float], bytearray]:
     """Reverse sweep from the output; records steps and kinks when given lists to fill."""
     nodes = graph.nodes
     grads = [0.0] * len(nodes)
@@ -162,7 +172,12 @@ def _backward(graph: Graph, values: list[float], steps: list[Step] | None = None
     return grads, reaches
 
 
-def _record(node_id: int, inputs: tuple[int, ...], locals_: tuple[float, ...], upstream: float,
-            steps: list[Step]) -> None:
+def _record(
+    node_id: int,
+    inputs: tuple[int, ...],
+    locals_: tuple[float, ...],
+    upstream: float,
+    steps: list[Step],
+) -> None:
     for input_id, local in zip(inputs, locals_):
         steps.append(Step(node_id, input_id, local, upstream, upstream * local))

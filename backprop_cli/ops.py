@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from backprop_cli.backends import SCALAR, numpy_backend
 
 Forward = Callable[..., float]
 # partials(*inputs, out) -> one local derivative d out / d input per input
@@ -40,45 +44,42 @@ class Op:
         return self.template.startswith(self.name + "(")
 
 
-def _sigmoid(x: float) -> float:
-    # Two branches keep exp's argument non-positive: no overflow at either end.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
+def _sigmoid(m: Any) -> Forward:
+    def sigmoid(x: Any) -> Any:
+        # exp of -|x| never overflows, at either end.
+        z = m.exp(-m.abs(x))
+        return m.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+    return sigmoid
 
 
-def _pow_partials(a: float, b: float, out: float) -> tuple[float, float]:
-    return _pow_base_partial(a, b), _pow_exponent_partial(a, out)
+def _pow_partials(m: Any) -> Partials:
+    def partials(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        d_base = m.where(b == 0, 0.0, b * m.pow_or_nan(a, b - 1.0))
+        # d/d(exponent) = out·log(a): 0 at a zero base and NaN below, as in PyTorch.
+        log_a = m.log(m.where(a > 0, a, 1.0))
+        d_exponent = m.where(a > 0, out * log_a, m.where(a == 0, 0.0, m.nan))
+        return d_base, d_exponent
+
+    return partials
 
 
-def _pow_base_partial(a: float, b: float) -> float:
-    if b == 0.0:
-        return 0.0
-    try:
-        return b * math.pow(a, b - 1.0)
-    except (ValueError, ZeroDivisionError):  # 0 to a negative power: a vertical tangent
-        return _INF if b > 0 else math.nan
-    except OverflowError:
-        return math.copysign(_INF, b)
+def _sqrt_partials(m: Any) -> Partials:
+    def partials(a: Any, out: Any) -> tuple[Any]:
+        return (m.where(out == 0, _INF, 0.5 / m.where(out == 0, 1.0, out)),)
+
+    return partials
 
 
-def _pow_exponent_partial(a: float, out: float) -> float:
-    if a > 0:
-        return out * math.log(a)
-    return 0.0 if a == 0 else math.nan  # PyTorch's choices: 0 at a zero base
+def _extremum_partials(m: Any, sign: float) -> Partials:
+    # max (sign 1) and min (sign -1): the gradient goes to the winner, split 0.5/0.5 on a tie.
+    def partials(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        d = sign * (a - b)
+        return m.where(d > 0, 1.0, m.where(d < 0, 0.0, 0.5)), m.where(
+            d < 0, 1.0, m.where(d > 0, 0.0, 0.5)
+        )
 
-
-def _sqrt_partial(a: float, out: float) -> tuple[float]:
-    return (0.5 / out if out else _INF,)
-
-
-def _max_partials(a: float, b: float, out: float) -> tuple[float, float]:
-    return (1.0, 0.0) if a > b else (0.0, 1.0) if a < b else (0.5, 0.5)
-
-
-def _min_partials(a: float, b: float, out: float) -> tuple[float, float]:
-    return (1.0, 0.0) if a < b else (0.0, 1.0) if a > b else (0.5, 0.5)
+    return partials
 
 
 def _tie_note(a: float, b: float, out: float) -> str | None:
@@ -87,7 +88,9 @@ def _tie_note(a: float, b: float, out: float) -> str | None:
 
 def _zero_note(what: str) -> Kink:
     def note(a: float, out: float) -> str | None:
-        return f"{what} has no derivative at 0; 0 is used (PyTorch's convention)" if a == 0 else None
+        return (
+            f"{what} has no derivative at 0; 0 is used (PyTorch's convention)" if a == 0 else None
+        )
 
     return note
 
@@ -104,42 +107,134 @@ def _pow_note(a: float, b: float, out: float) -> str | None:
     return None
 
 
-_TABLE = [
-    Op("add", 2, lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), "{0} + {1}", ("1", "1"),
-       gate="add gate: distributor"),
-    Op("sub", 2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), "{0} - {1}", ("1", "-1")),
-    Op("mul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "{0} · {1}", ("{1}", "{0}"),
-       gate="mul gate: switcher"),
-    Op("div", 2, lambda a, b: a / b, lambda a, b, out: (1.0 / b, -out / b), "{0} / {1}",
-       ("1/{1}", "-{0}/{1}²"), domain=lambda a, b: "division by zero"),
-    Op("neg", 1, lambda a: -a, lambda a, out: (-1.0,), "-{0}", ("-1",)),
-    Op("pow", 2, math.pow, _pow_partials, "{0}^{1}", ("{1}·{0}^({1} - 1)", "{out}·log({0})"),
-       domain=lambda a, b: "0 to a negative power" if a == 0 else "a non-integer power of a negative number",
-       kink=_pow_note),
-    Op("exp", 1, math.exp, lambda a, out: (out,), "exp({0})", ("exp({0})",)),
-    Op("log", 1, math.log, lambda a, out: (1.0 / a,), "log({0})", ("1/{0}",),
-       domain=lambda a: "log of 0" if a == 0 else "log of a negative number"),
-    Op("sqrt", 1, math.sqrt, _sqrt_partial, "sqrt({0})", ("1/(2·{out})",),
-       domain=lambda a: "square root of a negative number", kink=_sqrt_note),
-    Op("sin", 1, math.sin, lambda a, out: (math.cos(a),), "sin({0})", ("cos({0})",)),
-    Op("cos", 1, math.cos, lambda a, out: (-math.sin(a),), "cos({0})", ("-sin({0})",)),
-    Op("tan", 1, math.tan, lambda a, out: (1.0 + out * out,), "tan({0})", ("1 + {out}²",)),
-    Op("tanh", 1, math.tanh, lambda a, out: (1.0 - out * out,), "tanh({0})",
-       ("1 - {out}²",)),
-    Op("sigmoid", 1, _sigmoid, lambda a, out: (out * (1.0 - out),), "sigmoid({0})",
-       ("{out}·(1 - {out})",)),
-    Op("relu", 1, lambda a: a if a > 0 else 0.0, lambda a, out: (1.0 if a > 0 else 0.0,),
-       "relu({0})", ("[{0} > 0]",), kink=_zero_note("relu")),
-    Op("abs", 1, abs, lambda a, out: (1.0 if a > 0 else -1.0 if a < 0 else 0.0,), "abs({0})",
-       ("sign({0})",), kink=_zero_note("abs")),
-    Op("max", 2, lambda a, b: a if a >= b else b, _max_partials, "max({0}, {1})",
-       ("[{0} > {1}]", "[{1} > {0}]"), kink=_tie_note,
-       gate="max gate: router"),
-    Op("min", 2, lambda a, b: a if a <= b else b, _min_partials, "min({0}, {1})",
-       ("[{0} < {1}]", "[{1} < {0}]"), kink=_tie_note, gate="min gate: router"),
-]
+def build_ops(m: Any) -> dict[str, Op]:
+    """The table over one kind of value: `m` is backends.SCALAR or backends.numpy_backend()."""
+    table = [
+        Op(
+            "add",
+            2,
+            lambda a, b: a + b,
+            lambda a, b, out: (1.0, 1.0),
+            "{0} + {1}",
+            ("1", "1"),
+            gate="add gate: distributor",
+        ),
+        Op("sub", 2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), "{0} - {1}", ("1", "-1")),
+        Op(
+            "mul",
+            2,
+            lambda a, b: a * b,
+            lambda a, b, out: (b, a),
+            "{0} · {1}",
+            ("{1}", "{0}"),
+            gate="mul gate: switcher",
+        ),
+        Op(
+            "div",
+            2,
+            lambda a, b: a / b,
+            lambda a, b, out: (1.0 / b, -out / b),
+            "{0} / {1}",
+            ("1/{1}", "-{0}/{1}²"),
+            domain=lambda a, b: "division by zero",
+        ),
+        Op("neg", 1, lambda a: -a, lambda a, out: (-1.0,), "-{0}", ("-1",)),
+        Op(
+            "pow",
+            2,
+            m.pow,
+            _pow_partials(m),
+            "{0}^{1}",
+            ("{1}·{0}^({1} - 1)", "{out}·log({0})"),
+            domain=_pow_domain,
+            kink=_pow_note,
+        ),
+        Op("exp", 1, m.exp, lambda a, out: (out,), "exp({0})", ("exp({0})",)),
+        Op(
+            "log",
+            1,
+            m.log,
+            lambda a, out: (1.0 / a,),
+            "log({0})",
+            ("1/{0}",),
+            domain=lambda a: "log of 0" if a == 0 else "log of a negative number",
+        ),
+        Op(
+            "sqrt",
+            1,
+            m.sqrt,
+            _sqrt_partials(m),
+            "sqrt({0})",
+            ("1/(2·{out})",),
+            domain=lambda a: "square root of a negative number",
+            kink=_sqrt_note,
+        ),
+        Op("sin", 1, m.sin, lambda a, out: (m.cos(a),), "sin({0})", ("cos({0})",)),
+        Op("cos", 1, m.cos, lambda a, out: (-m.sin(a),), "cos({0})", ("-sin({0})",)),
+        Op("tan", 1, m.tan, lambda a, out: (1.0 + out * out,), "tan({0})", ("1 + {out}²",)),
+        Op("tanh", 1, m.tanh, lambda a, out: (1.0 - out * out,), "tanh({0})", ("1 - {out}²",)),
+        Op(
+            "sigmoid",
+            1,
+            _sigmoid(m),
+            lambda a, out: (out * (1.0 - out),),
+            "sigmoid({0})",
+            ("{out}·(1 - {out})",),
+        ),
+        Op(
+            "relu",
+            1,
+            lambda a: m.where(a > 0, a, 0.0),
+            lambda a, out: (m.where(a > 0, 1.0, 0.0),),
+            "relu({0})",
+            ("[{0} > 0]",),
+            kink=_zero_note("relu"),
+        ),
+        Op(
+            "abs",
+            1,
+            m.abs,
+            lambda a, out: (m.sign(a),),
+            "abs({0})",
+            ("sign({0})",),
+            kink=_zero_note("abs"),
+        ),
+        Op(
+            "max",
+            2,
+            lambda a, b: m.where(a >= b, a, b),
+            _extremum_partials(m, 1.0),
+            "max({0}, {1})",
+            ("[{0} > {1}]", "[{1} > {0}]"),
+            kink=_tie_note,
+            gate="max gate: router",
+        ),
+        Op(
+            "min",
+            2,
+            lambda a, b: m.where(a <= b, a, b),
+            _extremum_partials(m, -1.0),
+            "min({0}, {1})",
+            ("[{0} < {1}]", "[{1} < {0}]"),
+            kink=_tie_note,
+            gate="min gate: router",
+        ),
+    ]
+    return {op.name: op for op in table}
 
-OPS: dict[str, Op] = {op.name: op for op in _TABLE}
+
+def _pow_domain(a: float, b: float) -> str:
+    return "0 to a negative power" if a == 0 else "a non-integer power of a negative number"
+
+
+OPS: dict[str, Op] = build_ops(SCALAR)
+
+
+@cache
+def array_ops() -> dict[str, Op]:
+    """The same table over NumPy arrays, for evaluating one program over many data rows."""
+    return build_ops(numpy_backend())
+
 
 # Names a program calls as functions; `pow(a, b)` is the same operation as a^b.
 FUNCTIONS: dict[str, Op] = {

@@ -135,8 +135,9 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
     def _function(self, name: lark.Token, count: int, rpar: lark.Token) -> Op:
         op = FUNCTIONS.get(str(name))
         if op is None:
-            raise ProgramSyntaxError(f"unknown function {name}()", self._span(name),
-                                     hint=_suggest_function(str(name)))
+            raise ProgramSyntaxError(
+                f"unknown function {name}()", self._span(name), hint=_suggest_function(str(name))
+            )
         if count != op.arity:
             wanted = f"{op.arity} argument" + ("s" if op.arity != 1 else "")
             raise ProgramSyntaxError(
@@ -196,8 +197,15 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
             return handle[0]
         return self._append(CONST, (), None, handle[1], handle[2], handle[3])
 
-    def _append(self, op: Op | str, inputs: tuple[int, ...], name: str | None,
-                value: float | None, start: int, end: int) -> int:
+    def _append(
+        self,
+        op: Op | str,
+        inputs: tuple[int, ...],
+        name: str | None,
+        value: float | None,
+        start: int,
+        end: int,
+    ) -> int:
         node_id = len(self.nodes)
         self.nodes.append(Node(node_id, op, inputs, name, value, start, end))
         return node_id
@@ -208,8 +216,9 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
     def finish(self) -> Graph:
         """The Graph of everything reduced; the last statement is the output."""
         if self.last is None:
-            raise ProgramSyntaxError("empty program: nothing to evaluate",
-                                     hint="write an expression such as (x+y)*z")
+            raise ProgramSyntaxError(
+                "empty program: nothing to evaluate", hint="write an expression such as (x+y)*z"
+            )
         output = self._materialize(self.last)
         return Graph(self.nodes, output, self.source, self.computed)
 

@@ -27,4 +27,6 @@ def decode(data: bytes, origin: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UsageError(f"{origin} is not valid UTF-8 (bad byte at offset {error.start})") from None
+        raise UsageError(
+            f"{origin} is not valid UTF-8 (bad byte at offset {error.start})"
+        ) from None

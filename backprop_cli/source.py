@@ -13,7 +13,7 @@ _EXCERPT_WINDOW = 60
 class Source:
     """Program text plus where it came from (a file name, or None for the command line)."""
 
-    __slots__ = ("text", "filename", "__dict__")
+    __slots__ = ("__dict__", "filename", "text")
 
     def __init__(self, text: str, filename: str | None = None) -> None:
         self.text = text

@@ -113,8 +113,13 @@ class Derivation:
         terms = " + ".join(parenthesized(self.number(c)) for c in contributions)
         total = self.number(self.evaluation.grads[node_id])
         name = self.names[node_id]
-        return Line(self.d(self.output_name, name), (), (terms,), total,
-                    f"fan-out: the sum over {len(contributions)} paths")
+        return Line(
+            self.d(self.output_name, name),
+            (),
+            (terms,),
+            total,
+            f"fan-out: the sum over {len(contributions)} paths",
+        )
 
     def gate(self, node_id: int) -> str:
         """The seeds' name for how this node routes its gradient, if it has one."""

@@ -1,4 +1,4 @@
-"""Display names for nodes: the program's own, or p, q, r, … for anonymous ones, as the seeds write."""
+"""Display names for nodes: the program's own, or p, q, r, … for anonymous ones (as the seeds)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,9 @@ def render(evaluation: Evaluation, options: RenderOptions) -> str:
 
 def _print_header(console: Console, derivation: Derivation) -> None:
     source = derivation.graph.source
-    console.print(Text(source.snippet(0, len(source.text), limit=200), style=HEADING), soft_wrap=True)
+    console.print(
+        Text(source.snippet(0, len(source.text), limit=200), style=HEADING), soft_wrap=True
+    )
     inputs = derivation.inputs()
     if inputs:
         text = Text("  at ")
