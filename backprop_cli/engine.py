@@ -10,6 +10,7 @@ from functools import cached_property
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
 from backprop_cli.ops import CONST, INPUT, Op
+from backprop_cli.render.numbers import format_number
 
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -127,7 +128,9 @@ def _failure(
         op: Op = node.op  # type: ignore[assignment]
         args = [values[i] for i in node.inputs]
         shown = ", ".join(
-            f"{graph.text(i)} = {values[i]!r}" for i in node.inputs if not _literal(graph, i)
+            f"{graph.text(i)} = {format_number(values[i])}"
+            for i in node.inputs
+            if not _literal(graph, i)
         )
         message = f"{op.failure(args, error)} in {graph.text(node.id)}" + (
             f" ({shown})" if shown else ""

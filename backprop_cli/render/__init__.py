@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from backprop_cli.engine import Evaluation
 from backprop_cli.render.options import RenderOptions
 
-Renderer = Callable[[Evaluation, RenderOptions], str]
+if TYPE_CHECKING:  # the engine imports render.numbers: no cycle at run time
+    from backprop_cli.engine import Evaluation
+
+Renderer = Callable[["Evaluation", RenderOptions], str]
 
 # Format name -> module; each is imported only when chosen, so `--format json`
 # never pays for rich.
