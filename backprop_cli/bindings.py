@@ -26,7 +26,9 @@ def parse_bindings(arguments: Iterable[str]) -> dict[str, float]:
 
 def _split_items(argument: str) -> list[str]:
     # Commas inside parentheses belong to a value such as max(1, 2).
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in argument:
         depth += (char == "(") - (char == ")")
         if char == "," and depth == 0:

@@ -94,10 +94,10 @@ class Derivation:
         if paths > 1:
             note = "; ".join(filter(None, [f"path {path} of {paths}", note]))
         if step.node == self.graph.output:
-            symbolic = (rule,) if rule != local else ()
-            return Line(self.d(out, wrt), symbolic, (), self.number(step.contribution), note)
+            only = (rule,) if rule != local else ()
+            return Line(self.d(out, wrt), only, (), self.number(step.contribution), note)
         upstream = parenthesized(self.number(step.upstream))
-        symbolic = (f"{self.d(out, node)} · {self.d(node, wrt)}",)
+        symbolic: tuple[str, ...] = (f"{self.d(out, node)} · {self.d(node, wrt)}",)
         if rule != local:
             symbolic += (f"{upstream} · {parenthesized(rule)}",)
         numeric = (f"{upstream} · {parenthesized(local)}",)

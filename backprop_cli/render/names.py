@@ -15,7 +15,7 @@ _OUTPUT_NAMES = ("g", "f", "h", "out")
 
 def display_names(graph: Graph, precision: int | None = None) -> list[str]:
     """One name per node; constants show their value."""
-    taken = {node.name for node in graph.nodes if node.name} | set(graph.computed)
+    taken: set[str] = {node.name for node in graph.nodes if node.name} | set(graph.computed)
     fresh = _fresh_names(taken)
     names = []
     for node in graph.nodes:
@@ -30,7 +30,7 @@ def display_names(graph: Graph, precision: int | None = None) -> list[str]:
     return names
 
 
-def _fresh_names(taken: set[str | None]) -> Iterator[str]:
+def _fresh_names(taken: set[str]) -> Iterator[str]:
     for letter in _INTERMEDIATE_LETTERS:
         if letter not in taken:
             yield letter
