@@ -21,10 +21,10 @@ def display_names(graph: Graph, precision: int | None = None) -> list[str]:
     for node in graph.nodes:
         if node.name:
             names.append(node.name)
-        elif node.op == CONST:
-            names.append(format_number(node.value or 0.0, precision))
         elif node.id == graph.output:
             names.append(next(name for name in _OUTPUT_NAMES if name not in taken))
+        elif node.op == CONST:
+            names.append(format_number(node.value or 0.0, precision))
         else:
             names.append(next(fresh))
     return names

@@ -65,8 +65,12 @@ def _print_header(console: Console, derivation: Derivation) -> None:
 def _print_section(console: Console, title: str, lines: object, style: str) -> None:
     console.print()
     console.print(Text(title, style=HEADING))
+    empty = True
     for line in lines:  # type: ignore[attr-defined]
         console.print(_line_text(line, style), soft_wrap=True)
+        empty = False
+    if empty:
+        console.print(Text("  (no operations)", style=NOTE))
 
 
 def _line_text(line: Line, style: str) -> Text:
