@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 from rich.console import Console
 from rich.padding import Padding
@@ -62,11 +63,11 @@ def _print_header(console: Console, derivation: Derivation) -> None:
         console.print(text, soft_wrap=True)
 
 
-def _print_section(console: Console, title: str, lines: object, style: str) -> None:
+def _print_section(console: Console, title: str, lines: Iterable[Line], style: str) -> None:
     console.print()
     console.print(Text(title, style=HEADING))
     empty = True
-    for line in lines:  # type: ignore[attr-defined]
+    for line in lines:
         console.print(_line_text(line, style), soft_wrap=True)
         empty = False
     if empty:
