@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import unicodedata
 from collections.abc import Iterable
 
 from backprop_cli.errors import BackpropError, UsageError
@@ -43,7 +44,8 @@ def _split_items(argument: str) -> list[str]:
 def parse_binding(item: str) -> tuple[str, float]:
     """One NAME=VALUE; the value is a number or a constant expression such as pi/2."""
     name, equals, value_text = item.partition("=")
-    name, value_text = name.strip(), value_text.strip()
+    # NFC, as the parser normalizes program text: a pasted 'é' matches either way.
+    name, value_text = unicodedata.normalize("NFC", name.strip()), value_text.strip()
     if not equals:
         raise UsageError(f"bad binding {item!r}: expected NAME=VALUE, e.g. x=1")
     if not _is_name(name):
