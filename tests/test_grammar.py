@@ -1,0 +1,97 @@
+"""The grammar file builds strictly, and the generated standalone parser agrees with it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import lark
+import pytest
+
+from backprop_cli import _lark_parser as standalone
+from backprop_cli.grammar import grammar_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Programs that touch every rule and terminal of the grammar.
+CORPUS = [
+    "(x+y)*z",
+    "x = -2; y = 5; z = -4; q = x + y; f = q * z",
+    "p = x + y\ng = p * z\n",
+    "-x^2 + 2^3^2 - 2**-1",
+    "+x - -y",
+    "a / b ÷ c × d · e ⋅ f ∗ g − h",
+    "sigmoid(w0*x0 + w1*x1 + w2)",
+    "max(x, y) + min(1, pow(x, 2)) + relu(abs(x))",
+    "# comment\r\nλ = .5; θ = 1e-3\r\n\r\nλ*θ + 变量  # trailing",
+    ";;x;;",
+    "",
+    "sin(cos(tan(tanh(exp(log(sqrt(x)))))))",
+    "((((x))))",
+]
+
+
+@cache
+def reference() -> lark.Lark:
+    """Lark built from the grammar file, producing plain trees."""
+    return lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr")
+
+
+def shape(tree: Any) -> Any:
+    """A tree or token as nested tuples, comparable across the two Lark copies."""
+    if hasattr(tree, "data"):
+        return (str(tree.data), tuple(shape(child) for child in tree.children))
+    return (tree.type, str(tree), tree.start_pos, tree.end_pos)
+
+
+def test_grammar_path_resolves_to_the_repository_grammar() -> None:
+    path = grammar_path()
+    assert path.is_file()
+    assert path.read_bytes() == (ROOT / "grammar" / "program.lark").read_bytes()
+
+
+def test_grammar_builds_lalr_strict_without_conflicts() -> None:
+    # strict=True turns shift/reduce conflicts and terminal collisions into errors.
+    parser = lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", strict=True)
+    assert parser.parse("2^3^2").data == "start"
+
+
+def test_strict_mode_would_catch_a_conflict() -> None:
+    """The check above can fail: an ambiguous grammar is rejected."""
+    ambiguous = 'start: e\ne: e "-" e | NAME\nNAME: /[a-z]+/\n%ignore " "'
+    with pytest.raises(lark.exceptions.GrammarError):
+        lark.Lark(ambiguous, parser="lalr", strict=True)
+
+
+def test_generated_parser_is_in_sync_with_the_grammar() -> None:
+    script = ROOT / "scripts" / "regenerate_parser.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("program", CORPUS)
+def test_standalone_parses_like_the_grammar(program: str) -> None:
+    expected = reference().parse(program)
+    actual = standalone.Lark_StandAlone().parse(program)
+    assert shape(actual) == shape(expected)
+
+
+@pytest.mark.parametrize("program", ["(x+", "x y", "2..3", ")(", "x = = 1"])
+def test_standalone_rejects_what_the_grammar_rejects(program: str) -> None:
+    with pytest.raises(lark.exceptions.UnexpectedInput):
+        reference().parse(program)
+    with pytest.raises(standalone.UnexpectedInput):
+        standalone.Lark_StandAlone().parse(program)
+
+
+def test_right_associative_power_in_the_tree() -> None:
+    tree = reference().parse("a^b^c")
+    (output,) = tree.children
+    (power,) = output.children
+    left, _, right = power.children
+    assert (power.data, left.data, right.data) == ("pow", "name", "pow")  # a ^ (b ^ c)
