@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 import click
 
-from backprop_cli import __version__
+from backprop_cli import __version__, batch
 from backprop_cli.bindings import check_bindings, parse_bindings
 from backprop_cli.engine import evaluate
-from backprop_cli.errors import BackpropError
+from backprop_cli.errors import BackpropError, UsageError
 from backprop_cli.parser import parse
-from backprop_cli.program_input import read_program
+from backprop_cli.program_input import open_input, read_program
+from backprop_cli.progress import progress_lines
 from backprop_cli.render import FORMATS, renderer
 from backprop_cli.render.options import RenderOptions
+from backprop_cli.render.records import RECORD_FORMATS, Record, Writer, error_text, record_writer
+
+DATA_FORMATS = ("csv", "jsonl")
 
 EPILOG = """\b
 Examples:
@@ -32,7 +38,7 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "ignore_unknown_options": True},
 )
-@click.argument("program")
+@click.argument("program", required=False)
 @click.argument("bindings", nargs=-1)
 @click.option(
     "--format",
@@ -53,18 +59,55 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
     default=None,
     help="Colour the text output (default: on a terminal, unless NO_COLOR is set).",
 )
+@click.option(
+    "--file",
+    "file",
+    metavar="FILE|-",
+    help="Run every line of FILE as a program (all arguments are then bindings).",
+)
+@click.option(
+    "--data",
+    metavar="FILE|-",
+    help="Evaluate PROGRAM at every row of a CSV or JSON Lines file.",
+)
+@click.option("--data-format", type=click.Choice(DATA_FORMATS), help="Default: from the extension.")
+@click.option("--sum", "reduce", flag_value="sum", help="With --data: sum the gradients over rows.")
+@click.option("--mean", "reduce", flag_value="mean", help="With --data: average them over rows.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Worker processes for --file (default: 1 for small inputs, else every CPU).",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="backprop")
 def main(
-    program: str, bindings: tuple[str, ...], fmt: str, precision: int | None, color: bool | None
+    program: str | None,
+    bindings: tuple[str, ...],
+    fmt: str,
+    precision: int | None,
+    color: bool | None,
+    file: str | None,
+    data: str | None,
+    data_format: str | None,
+    reduce: str | None,
+    jobs: int | None,
 ) -> None:
     """Differentiate PROGRAM by backpropagation, binding inputs as NAME=VALUE.
 
     PROGRAM is a formula such as '(x+y)*z' or statements separated by ';' or
     new lines; '@FILE' reads it from a file and '-' from standard input.
     """
-    _reject_unknown_options((program, *bindings))
+    arguments = (program, *bindings) if program is not None else bindings
+    _reject_unknown_options(arguments)
+    options = RenderOptions(precision, _use_color(color))
     try:
-        text = _run(program, bindings, fmt, RenderOptions(precision, _use_color(color)))
+        if file is not None:
+            _exit_batch(_run_file(file, arguments, fmt, options, jobs))
+        if program is None:
+            raise click.UsageError("Missing argument 'PROGRAM' (or give --file FILE).")
+        if data is not None:
+            _exit_batch(_run_data(program, data, bindings, fmt, options, data_format, reduce))
+        text = _run(program, bindings, fmt, options)
     except BackpropError as error:
         click.echo(f"backprop: {error.render()}", err=True)
         sys.exit(error.exit_code)
@@ -79,6 +122,82 @@ def _run(program: str, binding_args: tuple[str, ...], fmt: str, options: RenderO
         click.echo(f"backprop: {warning}", err=True)
     evaluation = evaluate(graph, bindings)
     return renderer(fmt)(evaluation, options)
+
+
+def _run_file(
+    path: str, binding_args: tuple[str, ...], fmt: str, options: RenderOptions, jobs: int | None
+) -> int:
+    bindings = parse_bindings(binding_args)
+    writer = record_writer(_record_format(fmt, "--file"), "line", options)
+    with open_input(path, "program file") as stream:
+        lines = progress_lines(stream) if _show_progress() else batch.program_lines(stream)
+        workers = jobs or batch.default_jobs(stream)
+        records = batch.run_lines(lines, bindings, full=fmt == "jsonl", jobs=workers)
+        return _stream(records, writer)
+
+
+def _run_data(
+    program: str,
+    path: str,
+    binding_args: tuple[str, ...],
+    fmt: str,
+    options: RenderOptions,
+    data_format: str | None,
+    reduce: str | None,
+) -> int:
+    from backprop_cli import data_mode, data_rows  # NumPy is imported only here
+
+    bindings = parse_bindings(binding_args)
+    text, filename = read_program(program)
+    graph = parse(text, bound=bindings.keys(), filename=filename)
+    for warning in check_bindings(graph, bindings):
+        click.echo(f"backprop: {warning}", err=True)
+    names = [str(node.name) for node in graph.inputs]
+    writer = record_writer(
+        _record_format(fmt, "--data"), "rows" if reduce else "row", options, names
+    )
+    with open_input(path, "data file") as stream:
+        chunks = data_rows.read_chunks(stream, data_format or data_rows.format_of(path), names)
+        if reduce:
+            return _stream(data_mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
+        return _stream(data_mode.run_rows(graph, chunks, bindings), writer)
+
+
+def _record_format(fmt: str, option: str) -> str:
+    if fmt not in RECORD_FORMATS:
+        choices = ", ".join(RECORD_FORMATS)
+        raise UsageError(f"{option} writes one of {choices}, not {fmt}")
+    return fmt
+
+
+def _stream(
+    records: Iterator[Record], writer: Writer, report: Callable[[Record], None] | None = None
+) -> int:
+    """Write records as they come (errors to `report` if given); a summary goes to stderr."""
+    ok = failed = 0
+    for record in records:
+        failed += "error" in record
+        ok += 0 if "error" in record else record.get("rows", 1)  # a sum stands for its rows
+        if report and "error" in record:
+            report(record)
+        else:
+            _write(writer.write(record), end="")
+    _write(writer.close(), end="")
+    click.echo(f"backprop: {ok} ok, {failed} failed", err=True)
+    return failed
+
+
+def _report_row(record: Record) -> None:
+    click.echo(f"backprop: row {record['row']}: {error_text(record['error'])}", err=True)
+
+
+def _exit_batch(failed: int) -> NoReturn:
+    sys.exit(1 if failed else 0)
+
+
+def _show_progress() -> bool:
+    # A bar only for a person watching stderr while the results go elsewhere.
+    return sys.stderr.isatty() and not sys.stdout.isatty()
 
 
 def _reject_unknown_options(arguments: tuple[str, ...]) -> None:
@@ -97,9 +216,9 @@ def _use_color(flag: bool | None) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-def _write(text: str) -> None:
+def _write(text: str, end: str = "\n") -> None:
     try:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(text if text.endswith("\n") else text + end, nl=False)
         sys.stdout.flush()
     except BrokenPipeError:  # `backprop ... | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import IO
 
 from backprop_cli.errors import UsageError
 
@@ -20,6 +23,23 @@ def read_program(argument: str) -> tuple[str, str | None]:
             raise UsageError(f"cannot read program file {path}: {error.strerror}") from None
         return decode(data, path), path
     return argument, None
+
+
+@contextmanager
+def open_input(path: str, what: str) -> Iterator[IO[bytes]]:
+    """A file (or '-', standard input) as bytes; any failure to read it is a usage error."""
+    try:
+        with _binary(path) as stream:
+            yield stream
+    except OSError as error:
+        name = "standard input" if path == "-" else path
+        raise UsageError(f"cannot read {what} {name}: {error.strerror or error}") from None
+
+
+def _binary(path: str) -> AbstractContextManager[IO[bytes]]:
+    if path == "-":  # standard input is not ours to close
+        return nullcontext(sys.stdin.buffer)
+    return open(path, "rb")
 
 
 def decode(data: bytes, origin: str) -> str:

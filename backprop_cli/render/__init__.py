@@ -18,6 +18,8 @@ Renderer = Callable[["Evaluation", RenderOptions], str]
 _MODULES = {
     "text": "backprop_cli.render.text",
     "json": "backprop_cli.render.json_out",
+    "jsonl": "backprop_cli.render.jsonl",
+    "csv": "backprop_cli.render.csv_out",
 }
 FORMATS = tuple(_MODULES)
 

@@ -1,0 +1,163 @@
+"""Records (one per program line or data row) and their streaming writers for jsonl and csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from backprop_cli.render.numbers import format_number, json_number
+from backprop_cli.render.options import RenderOptions
+
+if TYPE_CHECKING:  # the engine imports render.numbers: no cycle at run time
+    from backprop_cli.engine import Evaluation
+    from backprop_cli.errors import BackpropError
+
+# A JSON-ready dict: "line" or "row", then the --format json fields or "error".
+Record = dict[str, Any]
+# csv: the header waits for this many records to learn their inputs (see OTHER).
+CSV_WINDOW = 1000
+# csv: the column for inputs of later records that the header does not have.
+OTHER = "other"
+
+
+class Writer(Protocol):
+    """Turns records into output text as they come; `close` flushes what is held back."""
+
+    def write(self, record: Record) -> str: ...
+
+    def close(self) -> str: ...
+
+
+def summary(evaluation: Evaluation) -> Record:
+    """The fields of --format json that a table or a csv row needs (no nodes, no trace)."""
+    return {
+        "program": evaluation.graph.source.text,
+        "value": json_number(evaluation.value),
+        "gradients": {name: json_number(g) for name, g in evaluation.gradients.items()},
+        "inputs": {name: json_number(v) for name, v in evaluation.input_values.items()},
+    }
+
+
+def error_fields(error: BackpropError) -> dict[str, Any]:
+    """kind, message and, where known, the column: the "error" of a record."""
+    fields: dict[str, Any] = {"kind": error.kind, "message": error.message}
+    if error.column is not None:
+        fields["column"] = error.column
+    if error.hint:
+        fields["hint"] = error.hint
+    return fields
+
+
+def error_text(error: dict[str, Any]) -> str:
+    """`syntax error at column 3: unexpected ')'` on one line."""
+    where = f" at column {error['column']}" if "column" in error else ""
+    return f"{error['kind']}{where}: {error['message']}"
+
+
+def cell(value: Any, precision: int | None = None) -> str:
+    """A JSON-ready number (int, float, or "NaN"/"Infinity") as text, via format_number."""
+    return format_number(float(value), precision)
+
+
+class JsonlWriter:
+    """--format jsonl: one compact JSON object per line."""
+
+    def write(self, record: Record) -> str:
+        """The record as one line of strict JSON."""
+        return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+
+    def close(self) -> str:
+        """Nothing is held back."""
+        return ""
+
+
+class CsvWriter:
+    """--format csv: `lead` columns, value, inputs, d_<input> gradients, error, other.
+
+    The header must come before the first row, so the inputs it names are those of the
+    first CSV_WINDOW records (held back until then) unless `names` fixes them. A later
+    record's input outside the header goes into the `other` column as `name=value d_name=grad`.
+    """
+
+    def __init__(
+        self, lead: list[str], names: Iterable[str] | None = None, with_inputs: bool = True
+    ) -> None:
+        self.lead = lead
+        self.names: list[str] | None = list(names) if names is not None else None
+        self.with_inputs = with_inputs
+        self.other = names is None  # inputs can turn up that the header lacks
+        self.held: list[Record] = []
+        self.started = False
+
+    def write(self, record: Record) -> str:
+        """The header and rows that can be written now."""
+        if self.names is None:
+            self.held.append(record)
+            return self.close() if len(self.held) >= CSV_WINDOW else ""
+        return self._start() + self._row(self._cells(record))
+
+    def close(self) -> str:
+        """The header (if not yet written) and every held-back row."""
+        if self.names is None:
+            self.names = _first_seen(self.held)
+        held, self.held = self.held, []
+        return self._start() + "".join(self._row(self._cells(record)) for record in held)
+
+    def _start(self) -> str:
+        if self.started:
+            return ""
+        self.started = True
+        names = self.names or []
+        inputs = names if self.with_inputs else []
+        other = [OTHER] if self.other else []
+        gradients = [f"d_{name}" for name in names]
+        return self._row([*self.lead, "value", *inputs, *gradients, "error", *other])
+
+    def _cells(self, record: Record) -> list[str]:
+        names = self.names or []
+        inputs, grads = record.get("inputs", {}), record.get("gradients", {})
+        cells = [str(record.get(column, "")) for column in self.lead]
+        cells.append(cell(record["value"]) if "value" in record else "")
+        if self.with_inputs:
+            cells += [cell(inputs[n]) if n in inputs else "" for n in names]
+        cells += [cell(grads[n]) if n in grads else "" for n in names]
+        cells.append(error_text(record["error"]) if "error" in record else "")
+        if self.other:
+            extra = [n for n in grads if n not in names]
+            cells.append(" ".join(f"{n}={cell(inputs[n])} d_{n}={cell(grads[n])}" for n in extra))
+        return cells
+
+    @staticmethod
+    def _row(cells: list[str]) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(cells)
+        return out.getvalue()
+
+
+def _first_seen(records: list[Record]) -> list[str]:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record.get("gradients", {})))
+    return list(names)
+
+
+# The formats that stream records (--file, --data); text is a table of them.
+RECORD_FORMATS = ("text", "jsonl", "csv")
+
+
+def record_writer(
+    fmt: str, position: str, options: RenderOptions, names: Iterable[str] | None = None
+) -> Writer:
+    """The writer of one format. `names` fixes the inputs (data mode: no program column)."""
+    if fmt == "jsonl":
+        return JsonlWriter()
+    if fmt == "csv":
+        if names is None:
+            return CsvWriter([position, "program"])
+        return CsvWriter([position], names, with_inputs=False)
+    from backprop_cli.render.table import TableWriter  # rich, only for text
+
+    return TableWriter(position, options, program=names is None)
