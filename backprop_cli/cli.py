@@ -218,7 +218,9 @@ def _use_color(flag: bool | None) -> bool:
 
 def _write(text: str, end: str = "\n") -> None:
     try:
-        click.echo(text if text.endswith("\n") else text + end, nl=False)
+        # color=True: click would strip the ANSI codes that --color or FORCE_COLOR
+        # asked for whenever stdout is not a terminal; _use_color already decided.
+        click.echo(text if text.endswith("\n") else text + end, nl=False, color=True)
         sys.stdout.flush()
     except BrokenPipeError:  # `backprop ... | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
