@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backprop_cli import _lark_parser as lark
 from backprop_cli.errors import ProgramSyntaxError, Span
+from backprop_cli.ops import FUNCTIONS
 from backprop_cli.source import Source
 
 # Terminal names of grammar/program.lark, in words.
@@ -40,15 +41,19 @@ def describe_unexpected(error: lark.UnexpectedInput, source: Source) -> ProgramS
     found = _found(token)
     hint = "expected " + _either(error.expected)
     previous = _previous_type(error)
-    if previous in _OPERAND_ENDS and token.type in _OPERAND_STARTS:
-        hint = _missing_operator_hint(_previous_text(error), str(token))
     end = start + max(1, len(str(token)))
+    if previous in _OPERAND_ENDS and token.type in _OPERAND_STARTS:
+        hint = _missing_operator_hint(_previous_text(error), str(token), source.text[end:])
     return ProgramSyntaxError(f"unexpected {found}", Span(source, start, end), hint)
 
 
-def _missing_operator_hint(before: str, after: str) -> str:
+def _missing_operator_hint(before: str, after: str, rest: str) -> str:
     if before[-1:] == "." or after[:1] == ".":
         return "a number has at most one decimal point"
+    if rest.lstrip(" \t").startswith("="):  # `x = 1 y = 2`
+        return "missing ';' or a new line between two statements?"
+    if before in FUNCTIONS:  # `sin x`
+        return f"a function takes its argument in parentheses: write {before}({after})"
     before = "(…)" if before == ")" else before
     after = "(…)" if after == "(" else after
     return f"missing an operator? there is no implicit product: write {before}*{after}"
