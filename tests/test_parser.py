@@ -224,6 +224,8 @@ ERRORS: list[tuple[str, type[BackpropError], int | None, int | None, str, str]] 
     ("x y", ProgramSyntaxError, 1, 3, "unexpected name 'y'", "write x*y"),
     ("2x", ProgramSyntaxError, 1, 2, "unexpected name 'x'", "write 2*x"),
     ("2(x+1)", ProgramSyntaxError, 1, 2, "unexpected '('", "write 2*(…)"),
+    ("sin x", ProgramSyntaxError, 1, 5, "unexpected name 'x'", "write sin(x)"),
+    ("x = 1 y = 2", ProgramSyntaxError, 1, 7, "unexpected name 'y'", "missing ';'"),
     ("(x+1)(x-1)", ProgramSyntaxError, 1, 6, "unexpected '('", "write (…)*(…)"),
     ("2..3", ProgramSyntaxError, 1, 3, "unexpected number '.3'", "at most one decimal point"),
     ("f(", ProgramSyntaxError, 1, 3, "unexpected end of the program", "')'"),
