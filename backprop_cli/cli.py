@@ -156,8 +156,9 @@ def _run_data(
     writer = record_writer(
         _record_format(fmt, "--data"), "rows" if reduce else "row", options, names
     )
+    data_format = data_format or data_rows.format_of(path)
     with open_input(path, "data file") as stream:
-        chunks = data_rows.read_chunks(stream, data_format or data_rows.format_of(path), names)
+        chunks = data_rows.read_chunks(stream, data_format, names)
         if reduce:
             return _stream(data_mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
         return _stream(data_mode.run_rows(graph, chunks, bindings), writer)
