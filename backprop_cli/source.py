@@ -54,6 +54,7 @@ class Source:
         line_start = self._line_starts[line - 1]
         line_end = self.text.find("\n", line_start)
         text = self.text[line_start : len(self.text) if line_end < 0 else line_end].rstrip("\r")
+        text = text.replace("\t", " ")  # a terminal would widen a tab and shift the caret
         first = column - 1
         last = max(first + 1, min(end - line_start, len(text)))
         left = max(0, first - _EXCERPT_WINDOW)
