@@ -298,6 +298,7 @@ def caret_line(error: BackpropError) -> tuple[str, str]:
         ("a = 1\nmax(a) * 2", "max(a) * 2", "^^^^^^"),
         ("变量 + * y", "变量 + * y", "       ^"),  # wide characters take two columns
         ("a = 1\r\nb = )", "b = )", "    ^"),
+        ("a = 1\n\tb = a + * 2", " b = a + * 2", "         ^"),  # a tab shows as one space
     ],
 )
 def test_caret_stands_under_the_error(source: str, shown: str, carets: str) -> None:
