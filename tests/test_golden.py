@@ -6,11 +6,14 @@ After a deliberate change of output: `pytest --update-goldens`, then review the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from backprop_cli.cli import main
+
+pytest_plugins = ["pytester"]  # to run the golden fixture itself
 
 # name -> command-line arguments
 CASES: dict[str, tuple[str, ...]] = {
@@ -32,3 +35,27 @@ def test_golden_output(name: str, fmt: str, golden: Callable[[str, str], None]) 
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     golden(f"{name}.{EXTENSIONS[fmt]}", result.stdout)
+
+
+# --- the fixture itself ---------------------------------------------------------
+
+CONFTEST = Path(__file__).with_name("conftest.py")
+NO_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")  # re-imported per run: slow
+USES_GOLDEN = """
+def test_output(golden):
+    golden("out.txt", "line one\\r\\nline two\\n")
+"""
+
+
+def test_golden_fixture_writes_then_compares(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.read_text(encoding="utf-8"))
+    pytester.makepyfile(USES_GOLDEN)
+    pytester.runpytest(*NO_PLUGINS).assert_outcomes(failed=1)  # no golden file yet
+    pytester.runpytest("--update-goldens", *NO_PLUGINS).assert_outcomes(passed=1)
+    written = pytester.path / "golden" / "out.txt"
+    assert written.read_bytes() == b"line one\r\nline two\n"  # byte for byte
+    pytester.runpytest(*NO_PLUGINS).assert_outcomes(passed=1)
+    written.write_bytes(b"line one\nline two\n")
+    result = pytester.runpytest(*NO_PLUGINS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*output differs from tests/golden/out.txt*"])
