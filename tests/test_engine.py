@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import pytest
 
@@ -273,13 +274,28 @@ def nested_sin(x: float, depth: int) -> float:
 def test_huge_programs_do_not_recurse(
     source: str, value: float, gradient: float | None, steps: int
 ) -> None:
-    limit = sys.getrecursionlimit()
-    evaluation = run(source, x=0.5)
+    run("x", x=1)  # load the parser tables first
+    with recursion_headroom(100) as limit:  # a recursive pass over 100,000 nodes would fail
+        evaluation = run(source, x=0.5)
+        assert len(evaluation.trace.steps) == steps
+        assert sys.getrecursionlimit() == limit  # nobody raised it
     assert evaluation.value == pytest.approx(value, rel=1e-12)
     if gradient is not None:
         assert evaluation.gradients["x"] == gradient
-    assert len(evaluation.trace.steps) == steps
-    assert sys.getrecursionlimit() == limit
+
+
+@contextmanager
+def recursion_headroom(frames: int) -> Iterator[int]:
+    """Lower the recursion limit to the current stack depth plus `frames`."""
+    saved = sys.getrecursionlimit()
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield depth + frames
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import subprocess
 import sys
 from functools import cache
@@ -72,6 +74,26 @@ def test_generated_parser_is_in_sync_with_the_grammar() -> None:
         [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_recorded_digest_is_the_grammar_files() -> None:
+    digest = hashlib.sha256((ROOT / "grammar" / "program.lark").read_bytes()).hexdigest()
+    assert digest == standalone.GRAMMAR_SHA256
+
+
+def test_check_fails_when_the_grammar_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "regenerate", ROOT / "scripts" / "regenerate_parser.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    edited = tmp_path / "program.lark"
+    edited.write_bytes(grammar_path().read_bytes() + b"// an edit\n")
+    monkeypatch.setattr(script, "GRAMMAR", edited)
+    assert script.main(["--check"]) == 1
 
 
 @pytest.mark.parametrize("program", CORPUS)
