@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from backprop_cli import _lark_parser as lark
+from backprop_cli import lalr
 from backprop_cli.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.graph import Graph, Node
 from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, Op
@@ -27,9 +28,13 @@ def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -
     source = Source(_normalize(text), filename)
     builder = GraphBuilder(source, frozenset(bound))
     try:
-        _run_parser(source.text, builder)
-    except lark.UnexpectedInput as error:
-        raise describe_unexpected(error, source) from None
+        _run_fast(source.text, builder)
+    except lalr.Fallback:  # a syntax error: Lark's own parser describes it, from the start
+        builder = GraphBuilder(source, frozenset(bound))
+        try:
+            _run_parser(source.text, builder)
+        except lark.UnexpectedInput as error:
+            raise describe_unexpected(error, source) from None
     return builder.finish()
 
 
@@ -45,14 +50,24 @@ def _tables() -> Any:
     return lark.Lark_StandAlone()
 
 
+@cache
+def _fast_tables() -> lalr.Tables:
+    return lalr.tables(_tables())
+
+
+def _run_fast(text: str, builder: GraphBuilder) -> None:
+    callbacks = _tables()._parse_tree_builder.create_callback(builder)
+    tables = _fast_tables()
+    lalr.run(tables, text, lalr.bind(tables, builder, callbacks))
+
+
 def _run_parser(text: str, builder: GraphBuilder) -> None:
     # The cached parser has no transformer; each parse gets callbacks bound to a
     # fresh builder, so nothing is shared between parses and no tree is built.
     frontend = _tables()
     callbacks = frontend._parse_tree_builder.create_callback(builder)
-    lalr = frontend.parser
-    parser = lark._Parser(lalr.parser.parser.parse_table, callbacks)
-    parser.parse(lalr._make_lexer_thread(text), "start")
+    parser = lark._Parser(frontend.parser.parser.parser.parse_table, callbacks)
+    parser.parse(frontend.parser._make_lexer_thread(text), "start")
 
 
 @lark.v_args(inline=True)

@@ -1,0 +1,168 @@
+"""A lean LALR loop over the generated parser's tables: the fast path for well-formed programs.
+
+Lark's own loop (`_lark_parser._Parser`) makes a Token object with line and column for every
+token and goes through several wrappers for every reduction: about half of the time of a
+million-node program. This loop runs the same tables with one regular expression for all
+terminals, in Lark's order, and calls GraphBuilder's methods directly. A `?rule` that passes
+its one child through only changes state. At the first token it cannot take it raises
+`Fallback`, and parser.py reruns Lark's own parser, which then reports the error as before.
+The tokens it accepts are the ones Lark's contextual lexer would give: each one is the first
+terminal to match in Lark's order, and it is acceptable in the parser's state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from backprop_cli import _lark_parser as lark
+
+_END = "$END"
+
+
+class Fallback(Exception):
+    """The text needs Lark's own parser, to describe a syntax error."""
+
+
+class Lexeme(str):
+    """A token's text with the offsets GraphBuilder reads, like lark.Token."""
+
+    __slots__ = ("end_pos", "start_pos", "type")
+    type: str
+    start_pos: int
+    end_pos: int
+
+
+class Reduce(NamedTuple):
+    """A reduction by one rule: pop `size` values, call, push the goto of `origin`."""
+
+    size: int
+    origin: str
+    rule: int  # index into the callbacks bound for one parse
+    passes: bool  # a `?rule` with one child: the value passes through unchanged
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The parse table with reductions resolved, and the lexer as one pattern."""
+
+    actions: dict[int, dict[str, int | Reduce]]  # state -> terminal or rule name -> action
+    rules: list[Any]  # lark Rule objects, indexed by Reduce.rule
+    pattern: re.Pattern[str]
+    ignore: frozenset[str]
+    start: int
+    end: int
+
+
+def tables(frontend: Any) -> Tables:
+    """Rebuild the standalone parser's tables for this loop (once per process)."""
+    parse_table = frontend.parser.parser.parser.parse_table
+    root = frontend.parser.lexer.root_lexer
+    rules: list[Any] = []
+    actions: dict[int, dict[str, int | Reduce]] = {}
+    for state, row in parse_table.states.items():
+        actions[state] = {}
+        for symbol, (action, argument) in row.items():
+            if action is lark.Shift:
+                actions[state][symbol] = argument
+                continue
+            if argument not in rules:
+                rules.append(argument)
+            actions[state][symbol] = _reduce(argument, rules.index(argument))
+    alternatives = (f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals)
+    return Tables(
+        actions,
+        rules,
+        re.compile("|".join(alternatives), root.g_regex_flags),
+        frozenset(root.ignore_types),
+        parse_table.start_states["start"],
+        parse_table.end_states["start"],
+    )
+
+
+def _reduce(rule: Any, index: int) -> Reduce:
+    expansion = rule.expansion
+    passes = (
+        rule.options.expand1
+        and not rule.alias
+        and len(expansion) == 1
+        and not expansion[0].name.startswith("_")
+    )
+    return Reduce(len(expansion), rule.origin.name, index, bool(passes))
+
+
+def bind(tables: Tables, builder: Any, lark_callbacks: dict[Any, Callable[..., Any]]) -> list[Any]:
+    """One callable per rule: the builder's method itself where Lark would only inline
+    the children, else Lark's callback (statements, `_rules`, filtered tokens)."""
+    bound: list[Any] = []
+    for rule in tables.rules:
+        method = getattr(builder, rule.alias or rule.origin.name, None)
+        if method is not None and _children_as_they_are(rule):
+            bound.append(getattr(method, "base_func", method))  # past lark's v_args wrapper
+        else:
+            callback = lark_callbacks[rule]
+            bound.append(lambda *children, callback=callback: callback(list(children)))
+    return bound
+
+
+def _children_as_they_are(rule: Any) -> bool:
+    # Lark filters out `_TOKENS` and anonymous ones, splices `_rules`, and passes the one
+    # child of an unaliased `?rule` through; otherwise it calls the method on the children.
+    kept = not any(
+        s.name.startswith("_") or getattr(s, "filter_out", False) for s in rule.expansion
+    )
+    return kept and (bool(rule.alias) or not rule.options.expand1)
+
+
+def _tokens(tables: Tables, text: str) -> Iterator[tuple[str, Lexeme]]:
+    position = 0
+    ignore = tables.ignore
+    for match in tables.pattern.finditer(text):
+        start = match.start()
+        if start != position:  # characters no terminal matches
+            raise Fallback
+        position = match.end()
+        kind = match.lastgroup
+        if kind in ignore:
+            continue
+        token = Lexeme(match.group())
+        token.type, token.start_pos, token.end_pos = kind, start, position  # type: ignore[assignment]
+        yield kind, token  # type: ignore[misc]
+    if position != len(text):
+        raise Fallback
+    end = Lexeme("")
+    end.type, end.start_pos, end.end_pos = _END, position, position
+    yield _END, end
+
+
+def run(tables: Tables, text: str, callbacks: list[Any]) -> None:
+    """Parse `text`, calling `callbacks` (from `bind`) at each reduction; raises Fallback."""
+    actions = tables.actions
+    states = [tables.start]
+    values: list[Any] = []
+    end = tables.end
+    for kind, token in _tokens(tables, text):
+        while True:
+            action = actions[states[-1]].get(kind)
+            if action is None:
+                raise Fallback
+            if action.__class__ is int:  # shift
+                states.append(action)
+                values.append(token)
+                break
+            size, origin, rule, passes = action  # type: ignore[misc]
+            if passes:
+                states[-1] = actions[states[-2]][origin]  # type: ignore[assignment]
+                continue
+            if size:
+                children = values[-size:]
+                del values[-size:]
+                del states[-size:]
+            else:
+                children = []
+            values.append(callbacks[rule](*children))
+            states.append(actions[states[-1]][origin])  # type: ignore[arg-type]
+            if states[-1] == end:
+                return

@@ -1,0 +1,49 @@
+"""The fast LALR loop builds the same graph as Lark's own parser, and hands errors back to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from backprop_cli import BackpropError, lalr
+from backprop_cli.parser import GraphBuilder, _normalize, _run_fast, _run_parser
+from backprop_cli.source import Source
+
+PROGRAMS = [
+    "(x+y)*z",
+    "x - y - z / w / v",
+    "2^3^2 + x**-y ** 2",
+    "-x^2 + +y - -z",
+    "−x ∗ y × z · w ⋅ v ÷ u",
+    "sigmoid(w0*x0 + w1*x1 + w2)",
+    "max(a, b) + min(a, 2) + pow(a, b) + exp(log(sqrt(a)))",
+    "abs(relu(tanh(sin(cos(tan(x))))))",
+    "1 + 2 * 3",  # folded
+    "pi * r^2 + e",
+    "a = 2; b = a * x\nc = b + b; c * a",
+    "\n\n; x = 1;; y = x + 1 ;\n\r\n y # the output\n",
+    "# a comment\nλ = 0.5e-3; θ_1 = λ * .5 + 1.; θ_1",
+    "((((x))))",
+    "x",
+    "3",
+]
+
+ERRORS = ["", "x +", "2x", "(x", "x)", "x $ y", "f(x)", "max(x)", "x = 1; x = 2; x", "1/0", "1.2.3"]
+
+
+def _graph(run: object, text: str) -> tuple[object, ...]:
+    source = Source(_normalize(text))
+    builder = GraphBuilder(source, frozenset())
+    run(source.text, builder)  # type: ignore[operator]
+    graph = builder.finish()
+    return graph.nodes, graph.output, graph.computed
+
+
+@pytest.mark.parametrize("text", PROGRAMS)
+def test_same_graph_as_larks_parser(text: str) -> None:
+    assert _graph(_run_fast, text) == _graph(_run_parser, text)
+
+
+@pytest.mark.parametrize("text", ERRORS)
+def test_errors_come_from_larks_parser_or_the_builder(text: str) -> None:
+    with pytest.raises((lalr.Fallback, BackpropError)):
+        _graph(_run_fast, text)
