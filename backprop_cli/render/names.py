@@ -22,12 +22,18 @@ def display_names(graph: Graph, precision: int | None = None) -> list[str]:
         if node.name:
             names.append(node.name)
         elif node.id == graph.output:
-            names.append(next(name for name in _OUTPUT_NAMES if name not in taken))
+            names.append(next(name for name in _output_names() if name not in taken))
         elif node.op == CONST:
             names.append(format_number(node.value or 0.0, precision))
         else:
             names.append(next(fresh))
     return names
+
+
+def _output_names() -> Iterator[str]:
+    # g, f, h, out, then out1, out2, ...: a program may use all four as inputs.
+    yield from _OUTPUT_NAMES
+    yield from (f"out{number}" for number in count(1))
 
 
 def _fresh_names(taken: set[str]) -> Iterator[str]:
