@@ -111,6 +111,17 @@ def test_every_format_runs(fmt: str) -> None:
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_output_name_when_g_f_h_out_are_taken(fmt: str) -> None:
+    result = invoke("g + f + h + out", "g=1", "f=1", "h=1", "out=2", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    if fmt == "json":
+        document = strict_json(result.stdout)
+        assert document["output"] not in document["inputs"]
+        assert document["value"] == 5
+
+
 # --- JSON shape -----------------------------------------------------------------
 
 
