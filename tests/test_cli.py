@@ -374,10 +374,27 @@ def test_process_text_has_no_ansi_when_piped(command: tuple[str, ...]) -> None:
     assert result.stderr == ""
 
 
-def test_process_pasted_unicode_json(command: tuple[str, ...]) -> None:
-    result = run_process(*command, "( x + y ) ∗ z", "x=1, y=3, z=−3", "--format", "json")
+PROCESS_EXAMPLES = {
+    "seed 000": (SEED_000, {"x": -3, "y": -3, "z": 4}),
+    "seed 001 program": (SEED_001, {"x": -4, "y": -4, "z": 3}),
+    "pasted unicode": (("( x + y ) ∗ z", "x=1, y=3, z=−3"), {"x": -3, "y": -3, "z": 4}),
+    "fan-out": (("b = a + a; c = b + b", "a=1"), {"a": 4}),
+}
+
+
+@pytest.mark.parametrize("example", list(PROCESS_EXAMPLES))
+def test_process_issue_examples_json(command: tuple[str, ...], example: str) -> None:
+    args, gradients = PROCESS_EXAMPLES[example]
+    result = run_process(*command, *args, "--format", "json")
     assert result.returncode == 0, result.stderr
-    assert strict_json(result.stdout)["gradients"] == {"x": -3, "y": -3, "z": 4}
+    assert strict_json(result.stdout)["gradients"] == gradients
+
+
+def test_process_sigmoid_neuron_json(command: tuple[str, ...]) -> None:
+    result = run_process(*command, *NEURON, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    s = 1 / (1 + math.exp(-1.0))
+    assert strict_json(result.stdout)["gradients"]["w2"] == pytest.approx(s * (1 - s), rel=1e-14)
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,14 @@ def test_golden_output(name: str, fmt: str, golden: Callable[[str, str], None]) 
     golden(f"{name}.{EXTENSIONS[fmt]}", result.stdout)
 
 
+def test_golden_colours(golden: Callable[[str, str], None]) -> None:
+    """--color: forward values green, gradients red, headings bold (ANSI, standard colours)."""
+    env = {"NO_COLOR": None, "FORCE_COLOR": None, "COLUMNS": None}
+    result = CliRunner().invoke(main, [*CASES["seed_000"], "--color"], env=env)
+    assert result.exit_code == 0, result.stderr
+    golden("seed_000_color.txt", result.stdout)
+
+
 # --- the fixture itself ---------------------------------------------------------
 
 CONFTEST = Path(__file__).with_name("conftest.py")
