@@ -161,8 +161,9 @@ def _sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[
             args = [values[i] for i in node.inputs]
             locals_ = _op(ops, node.op).partials(*args, values[node_id])
             for input_id, local in zip(node.inputs, locals_):
-                grads[input_id] = grads[input_id] + grads[node_id] * local
-                reaches[input_id] = 1
+                if nodes[input_id].op != CONST:  # nobody reads a constant's gradient
+                    grads[input_id] = grads[input_id] + grads[node_id] * local
+                    reaches[input_id] = 1
     return values, grads
 
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 from backprop_cli.errors import UsageError
 
 # Rows per chunk: big enough for NumPy to pay off, small enough to keep memory flat.
-CHUNK_ROWS = 65536
+CHUNK_ROWS = 16384
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
