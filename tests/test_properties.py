@@ -9,9 +9,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import EvaluationError, Graph, evaluate, parse
+from backprop_cli import BackpropError, EvaluationError, Graph, evaluate, parse
 from backprop_cli.engine import Evaluation
 from backprop_cli.ops import CONST, INPUT
+from backprop_cli.render import FORMATS, renderer
+from backprop_cli.render.options import RenderOptions
 
 # A tree is ("var", name), ("const", value), or (op, *operands).
 Tree = tuple[object, ...]
@@ -164,6 +166,25 @@ def test_operand_order_does_not_change_the_value(
     scale = 1.0 + max(abs(v) for v in forward.values + forward.grads)
     for name, gradient in forward.gradients.items():
         assert close(backward.gradients[name], gradient, scale, 1e-12), name
+
+
+# --- no text crashes the tool: only BackpropError, and every result renders ---
+
+TOKENS = [*"xy0123.eE+-*/^(),;=# \n\r\t_λ·−×", "sin", "max", "pi", "**", "sqrt", "log", "1e308"]
+texts = st.one_of(st.lists(st.sampled_from(TOKENS), max_size=30).map("".join), st.text(max_size=20))
+
+
+@settings(deadline=None, max_examples=300)
+@given(texts, st.sampled_from([0.0, -1.0, 2.0]))
+def test_any_text_gives_a_result_or_a_backprop_error(text: str, point: float) -> None:
+    try:
+        graph = parse(text)
+        evaluation = evaluate(graph, {str(node.name): point for node in graph.inputs})
+    except BackpropError as error:
+        assert error.render()
+        return
+    for name in FORMATS:
+        assert renderer(name)(evaluation, RenderOptions(precision=3))
 
 
 # --- precedence: a tree printed with the fewest parentheses parses back to itself ---
