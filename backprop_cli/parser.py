@@ -21,6 +21,7 @@ from backprop_cli.syntax_messages import describe_unexpected
 Handle = tuple[int, float, int, int]
 _FOLDED = -1
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+_ADD, _SUB, _MUL, _DIV, _POW = (OPS[name] for name in ("add", "sub", "mul", "div", "pow"))
 
 
 def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -> Graph:
@@ -165,19 +166,19 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
     # --- operators ----------------------------------------------------------
 
     def add(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
-        return self._apply(OPS["add"], (a, b), a[2], b[3])
+        return self._binary(_ADD, a, b)
 
     def sub(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
-        return self._apply(OPS["sub"], (a, b), a[2], b[3])
+        return self._binary(_SUB, a, b)
 
     def mul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
-        return self._apply(OPS["mul"], (a, b), a[2], b[3])
+        return self._binary(_MUL, a, b)
 
     def div(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
-        return self._apply(OPS["div"], (a, b), a[2], b[3])
+        return self._binary(_DIV, a, b)
 
     def pow(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
-        return self._apply(OPS["pow"], (a, b), a[2], b[3])
+        return self._binary(_POW, a, b)
 
     def neg(self, op: lark.Token, a: Handle) -> Handle:
         return self._apply(OPS["neg"], (a,), op.start_pos, a[3])
@@ -186,6 +187,17 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
         return (a[0], a[1], op.start_pos, a[3])
 
     # --- building -----------------------------------------------------------
+
+    def _binary(self, op: Op, a: Handle, b: Handle) -> Handle:
+        # _apply for two inputs, written out: most nodes of a large program come here.
+        left, right, start, end = a[0], b[0], a[2], b[3]
+        if left == _FOLDED or right == _FOLDED:
+            if left == right:
+                return (_FOLDED, self._fold(op, (a, b), start, end), start, end)
+            left, right = self._materialize(a), self._materialize(b)
+        node_id = len(self.nodes)
+        self.nodes.append(Node(node_id, op, (left, right), None, None, start, end))
+        return (node_id, 0.0, start, end)
 
     def _apply(self, op: Op, handles: Any, start: int, end: int) -> Handle:
         if all(handle[0] == _FOLDED for handle in handles):
