@@ -41,7 +41,7 @@ class TableWriter:
         table.add_column(self.position, justify="right", width=7, no_wrap=True)
         if self.program:
             table.add_column("program", ratio=3, overflow="ellipsis", no_wrap=True)
-        table.add_column("value", justify="right", ratio=1, style="green", overflow="fold")
+        table.add_column("value", justify="right", ratio=2, style="green", overflow="fold")
         table.add_column("gradients", ratio=3, overflow="fold")
         return table
 
@@ -69,7 +69,9 @@ class TableWriter:
             emoji=False,
         )
         console.print(table)
-        return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+        text: str = console.file.getvalue()  # type: ignore[attr-defined]
+        # The table pads every line to the full width: no trailing blanks in files.
+        return "".join(line.rstrip(" ") + "\n" for line in text.splitlines())
 
 
 def _one_line(program: str) -> str:
