@@ -101,6 +101,7 @@ def main(
     _reject_unknown_options(arguments)
     options = RenderOptions(precision, _use_color(color))
     try:
+        _check_modes(file, data, reduce, jobs)
         if file is not None:
             _exit_batch(_run_file(file, arguments, fmt, options, jobs))
         if program is None:
@@ -162,6 +163,15 @@ def _run_data(
         if reduce:
             return _stream(data_mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
         return _stream(data_mode.run_rows(graph, chunks, bindings), writer)
+
+
+def _check_modes(file: str | None, data: str | None, reduce: str | None, jobs: int | None) -> None:
+    if file is not None and data is not None:
+        raise UsageError("--file and --data do not go together: run one of them")
+    if reduce and data is None:
+        raise UsageError(f"--{reduce} reduces over the rows of --data FILE")
+    if jobs and file is None:
+        raise UsageError("--jobs shares the lines of --file FILE among processes")
 
 
 def _record_format(fmt: str, option: str) -> str:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from backprop_cli import batch
 from backprop_cli.cli import main
+from backprop_cli.progress import progress_lines
 
 BINDINGS = ["x=1", "y=3", "z=-3"]
 
@@ -205,6 +206,8 @@ def test_default_jobs_are_one_for_pipes_and_small_files(mixed: Path, tmp_path: P
         (["--file", "-", "--format", "json"], "--file writes one of text, jsonl, csv, not json"),
         (["--file", "-", "x"], "bad binding 'x'"),
         ([], "Missing argument 'PROGRAM'"),
+        (["--file", "-", "--data", "d.csv"], "--file and --data do not go together"),
+        (["x", "--jobs", "2"], "--jobs shares the lines of --file"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
@@ -265,3 +268,14 @@ def test_a_one_liner_does_not_import_numpy() -> None:
     assert done.returncode == 0
     assert "numpy" not in done.stderr
     assert "multiprocessing" not in done.stderr
+
+
+def test_progress_lines_pass_every_line_through(mixed: Path) -> None:
+    with mixed.open("rb") as plain, mixed.open("rb") as shown:
+        assert list(progress_lines(shown)) == list(batch.program_lines(plain))
+
+
+def test_workers_do_not_import_rich() -> None:
+    code = "import sys, backprop_cli.batch; print('rich' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False"

@@ -187,6 +187,7 @@ def test_text_table_of_rows(tmp_path: Path) -> None:
         (["x", "--data", "missing.csv"], "cannot read data file missing.csv"),
         (["x", "--data", "-", "--data-format", "csv", "--format", "json"], "not json"),
         (["--data", "-", "--data-format", "csv"], "Missing argument 'PROGRAM'"),
+        (["x", "--sum"], "--sum reduces over the rows of --data FILE"),
     ],
 )
 def test_data_usage_errors(args: list[str], message: str) -> None:
