@@ -156,13 +156,22 @@ def _backward(
     grads[output] = 1.0
     reaches[output] = 1
     # Nodes after the output cannot reach it: their ids are larger.
+    recording = steps is not None
     for node_id in range(output, -1, -1):
-        inputs = nodes[node_id].inputs
+        node = nodes[node_id]
+        inputs = node.inputs
         if not inputs or not reaches[node_id]:
             continue
-        op: Op = nodes[node_id].op  # type: ignore[assignment]
-        args = [values[i] for i in inputs]
+        op: Op = node.op  # type: ignore[assignment]
         upstream = grads[node_id]
+        if len(inputs) == 2 and not recording:  # most nodes: no lists, no zip
+            a, b = inputs
+            local_a, local_b = op.partials(values[a], values[b], values[node_id])
+            grads[a] += upstream * local_a
+            grads[b] += upstream * local_b
+            reaches[a] = reaches[b] = 1
+            continue
+        args = [values[i] for i in inputs]
         locals_ = op.partials(*args, values[node_id])
         for input_id, local in zip(inputs, locals_):
             grads[input_id] += upstream * local
