@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import math
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -29,7 +31,8 @@ def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -
     source = Source(_normalize(text), filename)
     builder = GraphBuilder(source, frozenset(bound))
     try:
-        _run_fast(source.text, builder)
+        with _collector_paused():
+            _run_fast(source.text, builder)
     except lalr.Fallback:  # a syntax error: Lark's own parser describes it, from the start
         builder = GraphBuilder(source, frozenset(bound))
         try:
@@ -37,6 +40,19 @@ def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -
         except lark.UnexpectedInput as error:
             raise describe_unexpected(error, source) from None
     return builder.finish()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # A parse allocates a tuple or two per node and no reference cycles, so the cyclic
+    # collector would only rescan the growing graph: 7% of a 10^6-node parse.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _normalize(text: str) -> str:
