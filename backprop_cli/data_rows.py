@@ -45,8 +45,9 @@ def read_chunks(stream: IO[bytes], fmt: str, names: list[str]) -> Iterator[Chunk
 def _csv_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
     # A bad byte becomes U+FFFD, so the cell it is in fails alone as "not a number".
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.reader(text)
     try:
-        rows = (row for row in csv.reader(text) if row)
+        rows = (row for row in reader if row)
         header = [unicodedata.normalize("NFC", cell.strip()) for cell in next(rows, [])]
         where = {name: header.index(name) for name in names if name in header}
         first = 1
@@ -54,6 +55,8 @@ def _csv_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
             columns = {name: _column(batch, index) for name, index in where.items()}
             yield Chunk(first, len(batch), columns)
             first += len(batch)
+    except csv.Error as error:  # a cell over the csv module's size limit, for one
+        raise UsageError(f"cannot read the CSV data at line {reader.line_num}: {error}") from None
     finally:
         text.detach()  # the stream belongs to the caller
 

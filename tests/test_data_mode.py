@@ -201,3 +201,12 @@ def test_stdin_data(tmp_path: Path) -> None:
         ["x*x", "--data", "-", "--data-format", "csv", "--format", "csv"], stdin=b"x\r\n3\r\n-2\r\n"
     )
     assert (code, out) == (0, "row,value,d_x,error\n1,9,6,\n2,4,-4,\n")
+
+
+def test_an_unreadable_csv_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text("x\n1\n" + "2" * 200_000 + "\n", encoding="utf-8")
+    code, _, err = run(["x*x", "--data", str(path), "--format", "csv"])
+    assert code == 2
+    assert "cannot read the CSV data at line 3: field larger than field limit" in err
+    assert "Traceback" not in err
