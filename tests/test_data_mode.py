@@ -210,3 +210,13 @@ def test_an_unreadable_csv_is_a_usage_error(tmp_path: Path) -> None:
     assert code == 2
     assert "cannot read the CSV data at line 3: field larger than field limit" in err
     assert "Traceback" not in err
+
+
+def test_the_same_points_as_csv_and_as_jsonl_give_the_same_output(tmp_path: Path) -> None:
+    rows = points(40, seed=7)
+    as_csv = write_csv(tmp_path / "points.csv", rows)
+    as_jsonl = tmp_path / "points.jsonl"
+    as_jsonl.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    for fmt in ("csv", "jsonl", "text"):
+        from_csv = run(["x^y - log(x)", "--data", str(as_csv), "--format", fmt])
+        assert run(["x^y - log(x)", "--data", str(as_jsonl), "--format", fmt]) == from_csv
