@@ -177,9 +177,10 @@ def _backward(
             grads[input_id] += upstream * local
             reaches[input_id] = 1
         if steps is not None and kinks is not None:
-            _record(node_id, inputs, locals_, upstream, steps)
+            variable = [nodes[i].op != CONST for i in inputs]
+            _record(node_id, inputs, locals_, upstream, variable, steps)
             note = op.kink(*args, values[node_id]) if op.kink else None
-            if note:
+            if note and _matters(locals_, variable):
                 kinks[node_id] = note
     return grads, reaches
 
@@ -189,7 +190,16 @@ def _record(
     inputs: tuple[int, ...],
     locals_: tuple[float, ...],
     upstream: float,
+    variable: list[bool],
     steps: list[Step],
 ) -> None:
-    for input_id, local in zip(inputs, locals_):
-        steps.append(Step(node_id, input_id, local, upstream, upstream * local))
+    # Constants need no gradient: the trace leaves their edges out.
+    for input_id, local, wanted in zip(inputs, locals_, variable):
+        if wanted:
+            steps.append(Step(node_id, input_id, local, upstream, upstream * local))
+
+
+def _matters(locals_: tuple[float, ...], variable: list[bool]) -> bool:
+    """False when every non-finite local derivative leads into a constant, as in (y - t)^2."""
+    odd = [wanted for local, wanted in zip(locals_, variable) if not math.isfinite(local)]
+    return not odd or any(odd)

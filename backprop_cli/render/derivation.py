@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from backprop_cli.engine import Evaluation, Step
 from backprop_cli.graph import is_leaf
-from backprop_cli.ops import CONST, Op
+from backprop_cli.ops import Op
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import format_number, parenthesized
 
@@ -66,22 +66,24 @@ class Derivation:
     def backward(self) -> Iterator[Line]:
         """The chain rule edge by edge from the output, with sums where paths meet."""
         steps = self.evaluation.trace.steps
-        nodes = self.graph.nodes
-        paths = Counter(step.input for step in steps if nodes[step.input].op != CONST)
+        paths = Counter(step.input for step in steps)
         received: dict[int, list[float]] = {}
         yield Line(self.d(self.output_name, self.output_name), (), (), "1")
-        position = 0
         for index, step in enumerate(steps):
             first_of_node = index == 0 or steps[index - 1].node != step.node
-            position = 0 if first_of_node else position + 1
-            if nodes[step.input].op == CONST:
-                continue
+            position = self._position(step, steps[index - 1] if not first_of_node else None)
             contributions = received.setdefault(step.input, [])
             contributions.append(step.contribution)
             note = self._node_note(step.node) if first_of_node else ""
             yield self._edge(step, position, note, len(contributions), paths[step.input])
             if len(contributions) == paths[step.input] > 1:
                 yield self._sum(step.input, contributions)
+
+    def _position(self, step: Step, previous: Step | None) -> int:
+        """Which operand the step's edge is: the second one for x·x's second edge."""
+        inputs = self.graph.nodes[step.node].inputs
+        repeat = previous is not None and previous.input == step.input
+        return inputs.index(step.input, 1 if repeat else 0)
 
     def _node_note(self, node_id: int) -> str:
         kink = self.evaluation.trace.kinks.get(node_id, "")

@@ -7,7 +7,7 @@ from typing import Any
 
 from backprop_cli.engine import Evaluation
 from backprop_cli.graph import Node
-from backprop_cli.ops import Op
+from backprop_cli.ops import CONST, Op
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import json_number
 from backprop_cli.render.options import RenderOptions
@@ -51,5 +51,6 @@ def _node(node: Node, names: list[str], evaluation: Evaluation) -> dict[str, Any
         "op": node.op.name if isinstance(node.op, Op) else node.op,
         "inputs": [f"n{i}" for i in node.inputs],
         "value": json_number(evaluation.values[node.id]),
-        "grad": json_number(evaluation.grads[node.id]),
+        # A constant needs no gradient.
+        "grad": None if node.op == CONST else json_number(evaluation.grads[node.id]),
     }
