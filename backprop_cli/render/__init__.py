@@ -10,8 +10,11 @@ from backprop_cli.render.options import RenderOptions
 
 if TYPE_CHECKING:  # the engine imports render.numbers: no cycle at run time
     from backprop_cli.engine import Evaluation
+    from backprop_cli.graph import Graph
 
 Renderer = Callable[["Evaluation", RenderOptions], str]
+# Diagram formats also draw a program whose inputs have no values: its structure alone.
+StructureRenderer = Callable[["Graph", RenderOptions], str]
 
 # Format name -> module; each is imported only when chosen, so `--format json`
 # never pays for rich.
@@ -20,6 +23,9 @@ _MODULES = {
     "json": "backprop_cli.render.json_out",
     "jsonl": "backprop_cli.render.jsonl",
     "csv": "backprop_cli.render.csv_out",
+    "mermaid": "backprop_cli.render.mermaid",
+    "dot": "backprop_cli.render.dot",
+    "markdown": "backprop_cli.render.markdown",
 }
 FORMATS = tuple(_MODULES)
 
@@ -28,3 +34,9 @@ def renderer(name: str) -> Renderer:
     """The render function of a format."""
     module = importlib.import_module(_MODULES[name])
     return module.render  # type: ignore[no-any-return]
+
+
+def structure_renderer(name: str) -> StructureRenderer | None:
+    """The format's renderer of a graph without values, if it has one (mermaid, dot)."""
+    module = importlib.import_module(_MODULES[name])
+    return getattr(module, "render_structure", None)

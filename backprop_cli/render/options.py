@@ -1,4 +1,4 @@
-"""What every renderer may be told: number precision, colour, width."""
+"""What every renderer may be told: number precision, colour, width, diagram layout."""
 
 from __future__ import annotations
 
@@ -12,3 +12,5 @@ class RenderOptions:
     precision: int | None = None  # significant digits; None: shortest round-trip
     color: bool = False
     width: int = 100
+    gradients: bool = True  # diagrams: draw the backward pass
+    direction: str = "LR"  # diagrams: LR (left to right) or TB (top to bottom)
