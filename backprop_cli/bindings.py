@@ -98,3 +98,12 @@ def _unused_warning(name: str, inputs: list[str]) -> str:
     suggestion = f"; did you mean {close[0]}?" if close else ""
     listed = ", ".join(inputs) if inputs else "none"
     return f"warning: {name} is not used by the program (its inputs: {listed}){suggestion}"
+
+
+def unbound_inputs(graph: Graph, bindings: dict[str, float]) -> list[str]:
+    """Inputs with neither a binding nor a value assigned in the program."""
+    return [
+        str(node.name)
+        for node in graph.inputs
+        if node.value is None and str(node.name) not in bindings
+    ]

@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from backprop_cli import __version__, batch
-from backprop_cli.bindings import check_bindings, parse_bindings
+from backprop_cli.bindings import check_bindings, parse_bindings, unbound_inputs
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, UsageError
+from backprop_cli.output_file import write_atomically
 from backprop_cli.parser import parse
 from backprop_cli.program_input import open_input, read_program
 from backprop_cli.progress import progress_lines
-from backprop_cli.render import FORMATS, renderer
+from backprop_cli.render import FORMATS, renderer, structure_renderer
 from backprop_cli.render.options import RenderOptions
 from backprop_cli.render.records import RECORD_FORMATS, Record, Writer, error_text, record_writer
 
@@ -79,6 +81,24 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
     metavar="N",
     help="Worker processes for --file (default: 1 for small inputs, else every CPU).",
 )
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output; a failed run leaves FILE as it was.",
+)
+@click.option(
+    "--gradients/--no-gradients",
+    default=True,
+    help="mermaid, dot, markdown: draw the gradients along the edges (default: yes).",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["LR", "TB"]),
+    default="LR",
+    show_default=True,
+    help="mermaid, dot, markdown: lay the graph out left to right or top to bottom.",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="backprop")
 def main(
     program: str | None,
@@ -91,6 +111,9 @@ def main(
     data_format: str | None,
     reduce: str | None,
     jobs: int | None,
+    output: Path | None,
+    gradients: bool,
+    direction: str,
 ) -> None:
     """Differentiate PROGRAM by backpropagation, binding inputs as NAME=VALUE.
 
@@ -99,9 +122,13 @@ def main(
     """
     arguments = (program, *bindings) if program is not None else bindings
     _reject_unknown_options(arguments)
-    options = RenderOptions(precision, _use_color(color))
+    # A file gets colour codes only when --color asks for them.
+    use_color = _use_color(color) if output is None else bool(color)
+    options = RenderOptions(precision, use_color, gradients=gradients, direction=direction)
     try:
         _check_modes(file, data, reduce, jobs)
+        if output is not None and (file is not None or data is not None):
+            raise UsageError("-o/--output takes the output of one PROGRAM, not of --file or --data")
         if file is not None:
             _exit_batch(_run_file(file, arguments, fmt, options, jobs))
         if program is None:
@@ -109,6 +136,9 @@ def main(
         if data is not None:
             _exit_batch(_run_data(program, data, bindings, fmt, options, data_format, reduce))
         text = _run(program, bindings, fmt, options)
+        if output is not None:
+            write_atomically(output, text if text.endswith("\n") else text + "\n")
+            return
     except BackpropError as error:
         click.echo(f"backprop: {error.render()}", err=True)
         sys.exit(error.exit_code)
@@ -121,6 +151,15 @@ def _run(program: str, binding_args: tuple[str, ...], fmt: str, options: RenderO
     graph = parse(text, bound=bindings.keys(), filename=filename)
     for warning in check_bindings(graph, bindings):
         click.echo(f"backprop: {warning}", err=True)
+    draw_structure = structure_renderer(fmt)
+    unbound = unbound_inputs(graph, bindings)
+    if unbound and draw_structure is not None:  # a diagram needs no values
+        if len(unbound) < len(graph.inputs):
+            click.echo(
+                f"backprop: warning: no value for {', '.join(unbound)}: drawing the structure only",
+                err=True,
+            )
+        return draw_structure(graph, options)
     evaluation = evaluate(graph, bindings)
     return renderer(fmt)(evaluation, options)
 

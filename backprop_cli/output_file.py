@@ -1,0 +1,32 @@
+"""-o FILE: write the output atomically, so a failed run never leaves half a file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from backprop_cli.errors import UsageError
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` as UTF-8 to a new file beside `path`, then rename it over `path`."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # Mode 0o666 lets the umask decide, as for any new file (mkstemp would give 0o600).
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise _cannot_write(path, error) from None
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+        os.replace(temporary, path)
+    except BaseException as error:  # also Ctrl-C: never leave the temporary file behind
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _cannot_write(path, error) from None
+        raise
+
+
+def _cannot_write(path: Path, error: OSError) -> UsageError:
+    return UsageError(f"cannot write {path}: {error.strerror or error}")
