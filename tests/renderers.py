@@ -1,0 +1,67 @@
+"""The real diagram renderers: ../shared/tools/check-dot and check-mermaid, next to the repository.
+
+Missing renderers skip the tests that need them, with the reason, unless
+BACKPROP_REQUIRE_RENDERERS=1 (set by CI after setup-renderers): then they fail.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT.parent / "shared" / "tools"
+_SVG_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What one checker said about a batch of files."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip, or fail when CI requires the renderers."""
+    if os.environ.get("BACKPROP_REQUIRE_RENDERERS") == "1":
+        pytest.fail(f"{reason} (BACKPROP_REQUIRE_RENDERERS=1)")
+    pytest.skip(reason)
+
+
+def run_checker(name: str, *arguments: str) -> Checked:
+    """Run one checker once over many files; exit 2 means the renderers are missing."""
+    tool = TOOLS / name
+    if not tool.is_file():
+        unavailable(f"{name} not found: ../shared/tools is not next to the repository")
+    result = subprocess.run(
+        [str(tool), *arguments], capture_output=True, text=True, timeout=900, check=False
+    )
+    if result.returncode == 2:
+        unavailable(
+            f"{name} cannot run: {result.stderr.strip()} (run ../shared/tools/setup-renderers)"
+        )
+    return Checked(result.returncode, result.stdout, result.stderr)
+
+
+def mermaid_labels(checked: Checked) -> dict[str, list[dict[str, object]]]:
+    """check-mermaid --labels output: file name -> one record per mermaid version."""
+    labels: dict[str, list[dict[str, object]]] = {}
+    for line in checked.stdout.splitlines():
+        record = json.loads(line)
+        labels.setdefault(record["file"], []).append(record)
+    return labels
+
+
+def svg_texts(svg: Path) -> list[str]:
+    """The text lines dot drew into an SVG file, unescaped."""
+    return [html.unescape(text) for text in _SVG_TEXT.findall(svg.read_text(encoding="utf-8"))]

@@ -1,0 +1,384 @@
+"""--format mermaid, dot and markdown: goldens, limits, -o, and the real renderers.
+
+The `drawn` fixture writes every diagram of this module (cases, hostile labels, the 500-edge
+limit, samples/, README.md) to one directory and runs check-dot and check-mermaid once each.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from renderers import ROOT, Checked, mermaid_labels, run_checker, svg_texts
+
+from backprop_cli import evaluate, parse
+from backprop_cli.cli import main
+from backprop_cli.render import dot, mermaid
+from backprop_cli.render.diagram import (
+    CONSTANT_SHAPE,
+    INPUT_SHAPE,
+    OPERATION_SHAPE,
+    VALUE_SHAPE,
+    Diagram,
+    Shape,
+    Wire,
+    build,
+)
+from backprop_cli.render.options import RenderOptions
+
+Golden = Callable[[str, str], None]
+EXTENSIONS = {"mermaid": "mmd", "dot": "dot", "markdown": "md"}
+SAMPLES = ROOT / "samples"
+README = ROOT / "README.md"
+
+# Names Mermaid or DOT would take for syntax if they were not quoted, and non-ASCII ones.
+HOSTILE_PROGRAM = (
+    "λ = 2; w_1 = -3; end = 0; graph = 4; style = 0.5; class = 1; subgraph = 3; click = 2\n"
+    "θ_2 = 1; 变量 = 4; strict = 1; node = 2\n"
+    "sigmoid(λ * w_1 + end) - graph / style + max(class, subgraph) ^ click"
+    " - sqrt(end) * θ_2 + 变量 * strict − node"
+)
+# name -> command-line arguments; each is drawn in every format that can draw it.
+CASES: dict[str, tuple[str, ...]] = {
+    "seed_000": ("(x+y)*z", "x=1", "y=3", "z=-3"),
+    "seed_000_structure": ("(x+y)*z",),
+    "seed_000_no_gradients": ("(x+y)*z", "x=1", "y=3", "z=-3", "--no-gradients"),
+    "seed_000_tb": ("(x+y)*z", "x=1", "y=3", "z=-3", "--direction", "TB"),
+    "seed_001_program": ("x = -2; y = 5; z = -4; q = x + y; f = q * z",),
+    "neuron": ("sigmoid(w0*x0 + w1*x1 + w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3"),
+    "x_times_x": ("x*x", "x=3"),
+    "kinks_relu_max": ("relu(x - 1) + max(x, y)", "x=1", "y=1", "--precision", "3"),
+    "hostile_names": (HOSTILE_PROGRAM,),
+}
+NEEDS_VALUES = {"seed_000_structure"}  # markdown shows values: not drawn for these
+
+
+def run(*arguments: str) -> Result:
+    """The CLI with plain output."""
+    env = {"NO_COLOR": "1", "FORCE_COLOR": None, "COLUMNS": None}
+    return CliRunner().invoke(main, list(arguments), env=env, catch_exceptions=False)
+
+
+def drawing(name: str, fmt: str) -> str:
+    """One case in one format; it must succeed quietly."""
+    result = run(*CASES[name], "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def all_drawings() -> list[tuple[str, str]]:
+    """(case, format) for every drawing of CASES."""
+    return [
+        (name, fmt)
+        for name in CASES
+        for fmt in EXTENSIONS
+        if not (fmt == "markdown" and name in NEEDS_VALUES)
+    ]
+
+
+# --- the files: samples/ and the README ----------------------------------------------
+
+
+def sample_outputs(program: Path) -> dict[Path, str]:
+    """What the tool writes next to a sample program, per format."""
+    outputs = {}
+    for fmt, extension in EXTENSIONS.items():
+        result = run(f"@{program.relative_to(ROOT)}", "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+        outputs[program.with_suffix(f".{extension}")] = result.stdout
+    return outputs
+
+
+PROGRAMS = sorted(SAMPLES.glob("*.bp"))
+
+
+def readme_diagram() -> tuple[list[str], str]:
+    """The command that README's Diagrams section shows, and its ```mermaid block."""
+    section = README.read_text(encoding="utf-8").partition("\n## Diagrams\n")[2]
+    command = re.search(r"`backprop ([^`]+)` draws", section)
+    block = re.search(r"```mermaid\n(.*?)```", section, re.DOTALL)
+    assert command and block, "README.md needs a ## Diagrams section with a ```mermaid block"
+    return shlex.split(command.group(1)), block.group(1)
+
+
+# --- hostile labels, drawn from a Diagram made by hand ---------------------------------
+
+HOSTILE_TEXTS = [
+    'say "hi"',
+    "C# #35; &amp; & x",
+    "a|b -->|c| d",
+    "(x) [y] {z}",
+    "<b>bold</b> </text>",
+    "`code` **b**",
+    "$$x^2$$ $y$",
+    "fa:fa-car k:v",
+    "%%{init: {}}%% 50%",
+    "back\\slash \\n \\l",
+    "end",
+    "graph",
+    "style",
+    "−3 ∂g/∂x λ w_1 🙂",
+    "subgraph strict node edge digraph",
+]
+_KINDS = [INPUT_SHAPE, OPERATION_SHAPE, CONSTANT_SHAPE, VALUE_SHAPE]
+
+
+def hostile_diagram() -> Diagram:
+    """Every hostile text as a shape, a wire value and a gradient."""
+    shapes = [Shape(f"n{i}", text, _KINDS[i % 4]) for i, text in enumerate(HOSTILE_TEXTS)]
+    wires = [
+        Wire(f"n{i}", f"n{i + 1}", HOSTILE_TEXTS[i], HOSTILE_TEXTS[-1 - i])
+        for i in range(len(HOSTILE_TEXTS) - 1)
+    ]
+    return Diagram(shapes, wires, "LR")
+
+
+def expected_mermaid_labels(diagram: Diagram) -> dict[str, object]:
+    """The node texts and (sorted) edge texts Mermaid should draw for a diagram."""
+    edges = [wire.text for wire in diagram.wires] + [wire.gradient for wire in diagram.wires]
+    return {
+        "nodes": {shape.id: shape.text for shape in diagram.shapes},
+        "edges": sorted(text for text in edges if text),
+    }
+
+
+def expected_dot_texts(diagram: Diagram, values: bool) -> list[str]:
+    """The text lines dot should draw for a diagram, sorted (gradients only with values)."""
+    texts = [shape.text for shape in diagram.shapes] + [wire.text for wire in diagram.wires]
+    texts += [wire.gradient for wire in diagram.wires] if values else []
+    return sorted(line for text in texts if text for line in text.split("\n"))
+
+
+def hostile_program_diagram() -> Diagram:
+    """The Diagram behind `hostile_names`, to compare with what was drawn."""
+    graph = parse(HOSTILE_PROGRAM)
+    return build(graph, evaluate(graph, {}), RenderOptions())
+
+
+def edge_program(edges: int) -> str:
+    """sin(sin(…(x)…)): a chain that draws exactly `edges` edges without values."""
+    return "sin(" * (edges - 1) + "x" + ")" * (edges - 1)
+
+
+# --- one run of each checker over every file -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """The files written, and what check-dot and check-mermaid said about them."""
+
+    directory: Path
+    dot: Checked
+    mermaid: Checked
+
+
+@pytest.fixture(scope="session")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
+    """Write every diagram, then run each checker once over all of them."""
+    directory = tmp_path_factory.mktemp("diagrams")
+    files: dict[str, str] = {
+        f"{name}.{EXTENSIONS[fmt]}": drawing(name, fmt) for name, fmt in all_drawings()
+    }
+    hostile = hostile_diagram()
+    files["hostile_labels.mmd"] = mermaid.flowchart(hostile)
+    files["hostile_labels.dot"] = dot.digraph(hostile, values=True)
+    files["hostile_plain_labels.dot"] = dot.digraph(hostile, values=False)
+    files["edges_500.mmd"] = run(edge_program(500), "--format", "mermaid").stdout
+    for filename, text in files.items():
+        (directory / filename).write_text(text, encoding="utf-8")
+    # The files in the repository as they are: test_sample_outputs_are_current catches drift.
+    repository = [path for program in PROGRAMS for path in sample_outputs(program)] + [README]
+    repository = [path for path in repository if path.is_file()]
+    dots = sorted(directory.glob("*.dot")) + [p for p in repository if p.suffix == ".dot"]
+    mermaids = sorted(directory.glob("*.mmd")) + sorted(directory.glob("*.md"))
+    mermaids += [path for path in repository if path.suffix in {".mmd", ".md"}]
+    svg = str(directory / "svg")
+    return Drawn(
+        directory,
+        run_checker("check-dot", "-q", "--svg", svg, *map(str, dots)),
+        run_checker("check-mermaid", "--labels", *map(str, mermaids)),
+    )
+
+
+def test_every_dot_file_renders(drawn: Drawn) -> None:
+    assert drawn.dot.returncode == 0, drawn.dot.stderr
+
+
+def test_every_mermaid_diagram_renders(drawn: Drawn) -> None:
+    assert drawn.mermaid.returncode == 0, drawn.mermaid.stderr
+    labels = mermaid_labels(drawn.mermaid)
+    assert len(labels) >= 3 * len(CASES), "some diagrams were not drawn"
+
+
+@pytest.mark.parametrize(
+    ("filename", "diagram"),
+    [("hostile_labels.mmd", hostile_diagram()), ("hostile_names.mmd", hostile_program_diagram())],
+)
+def test_mermaid_draws_every_label_as_written(
+    drawn: Drawn, filename: str, diagram: Diagram
+) -> None:
+    records = mermaid_labels(drawn.mermaid)[str(drawn.directory / filename)]
+    assert records, "no mermaid version drew it"
+    for record in records:
+        edges: list[list[str]] = record["edges"]  # type: ignore[assignment]
+        drawn_labels = {"nodes": record["nodes"], "edges": sorted(text for _, text in edges)}
+        assert drawn_labels == expected_mermaid_labels(diagram), record["mermaid"]
+
+
+@pytest.mark.parametrize(
+    ("name", "diagram", "values"),
+    [
+        ("hostile_labels", hostile_diagram(), True),
+        ("hostile_plain_labels", hostile_diagram(), False),
+        ("hostile_names", hostile_program_diagram(), True),
+    ],
+)
+def test_dot_draws_every_label_as_written(
+    drawn: Drawn, name: str, diagram: Diagram, values: bool
+) -> None:
+    drawn_texts = sorted(svg_texts(drawn.directory / "svg" / f"{name}.svg"))
+    assert drawn_texts == expected_dot_texts(diagram, values)
+
+
+# --- goldens ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "fmt"), all_drawings())
+def test_golden_diagram(name: str, fmt: str, golden: Golden) -> None:
+    golden(f"{name}.{EXTENSIONS[fmt]}", drawing(name, fmt))
+
+
+def test_output_is_byte_identical_across_runs() -> None:
+    for fmt in EXTENSIONS:
+        assert drawing("neuron", fmt) == drawing("neuron", fmt)
+
+
+def test_x_times_x_keeps_both_edges() -> None:
+    text = drawing("x_times_x", "dot")
+    assert "strict" not in text
+    assert text.count('"n0" -> "n1"') == 2
+    assert drawing("x_times_x", "mermaid").count("n0 -->") == 2
+
+
+# --- samples/ and README.md ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
+def test_sample_outputs_are_current(program: Path, request: pytest.FixtureRequest) -> None:
+    """`pytest --update-goldens` rewrites them; review the diff."""
+    for path, text in sample_outputs(program).items():
+        if request.config.getoption("--update-goldens"):
+            path.write_text(text, encoding="utf-8", newline="")
+        assert path.is_file(), f"{path.name} is missing: run pytest --update-goldens"
+        assert path.read_bytes().decode("utf-8") == text, f"{path.name} drifted"
+
+
+def test_samples_cover_the_issue() -> None:
+    assert {path.stem for path in PROGRAMS} >= {
+        "seed_000",
+        "seed_001",
+        "neuron",
+        "fan_out",
+        "max_gate",
+    }
+
+
+def test_readme_diagram_is_current() -> None:
+    arguments, block = readme_diagram()
+    result = run(*arguments)
+    assert result.exit_code == 0, result.stderr
+    assert block == result.stdout
+
+
+# --- Mermaid's limits ------------------------------------------------------------------
+
+
+def test_500_edges_are_drawn_and_501_refused_with_a_way_out() -> None:
+    assert run(edge_program(500), "--format", "mermaid").exit_code == 0
+    result = CliRunner().invoke(main, [edge_program(501), "--format", "mermaid"])
+    assert result.exit_code == 2
+    assert "501 edges" in result.stderr and "--format dot" in result.stderr
+    assert result.stdout == ""
+
+
+def test_too_many_edges_suggests_no_gradients_when_that_is_enough() -> None:
+    program = edge_program(300)
+    result = CliRunner().invoke(main, [program, "x=1", "--format", "mermaid"])
+    assert result.exit_code == 2
+    assert "--no-gradients (300 edges)" in result.stderr
+    assert run(program, "x=1", "--format", "mermaid", "--no-gradients").exit_code == 0
+
+
+def test_markdown_says_why_a_large_graph_has_no_diagram() -> None:
+    result = run(edge_program(300), "x=1", "--format", "markdown")
+    assert result.exit_code == 0
+    assert "```mermaid" not in result.stdout
+    assert "(No diagram: the diagram has 600 edges" in result.stdout
+
+
+@pytest.mark.slow
+def test_dot_draws_10000_nodes(tmp_path: Path) -> None:
+    terms = 2500  # x_i*w_i summed: 5,000 inputs, 2,500 products, 2,499 sums and the output box
+    program = "\n".join(f"x{i} = {i % 7 - 3}; w{i} = 0.5" for i in range(terms))
+    program += "\n" + " + ".join(f"x{i}*w{i}" for i in range(terms))
+    path = tmp_path / "big.dot"
+    result = run(program, "--format", "dot", "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert path.read_text(encoding="utf-8").count("shape=") == 10_000
+    checked = run_checker("check-dot", "-q", str(path))
+    assert checked.returncode == 0, checked.stderr
+
+
+# --- structure without values, and the formats that need values ------------------------
+
+
+def test_diagrams_of_a_partly_bound_program_warn_and_draw_the_structure() -> None:
+    result = CliRunner().invoke(main, ["(x+y)*z", "x=1", "--format", "dot"])
+    assert result.exit_code == 0
+    assert result.stderr == "backprop: warning: no value for y, z: drawing the structure only\n"
+    assert result.stdout == drawing("seed_000_structure", "dot")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_formats_with_values_still_need_them(fmt: str) -> None:
+    result = CliRunner().invoke(main, ["(x+y)*z", "--format", fmt])
+    assert result.exit_code == 1
+    assert "unbound variables: x, y, z" in result.stderr
+
+
+# --- -o/--output -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "mermaid", "dot", "markdown"])
+def test_output_file_holds_what_stdout_would(fmt: str, tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    result = run(*CASES["seed_000"], "--format", fmt, "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert path.read_bytes() == run(*CASES["seed_000"], "--format", fmt).stdout_bytes
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary file left
+
+
+@pytest.mark.parametrize("arguments", [("(x+y", "x=1"), ("log(x)", "x=-1"), (edge_program(501),)])
+def test_a_failed_run_leaves_the_output_file_alone(
+    arguments: tuple[str, ...], tmp_path: Path
+) -> None:
+    path = tmp_path / "graph.mmd"
+    path.write_text("before\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [*arguments, "--format", "mermaid", "-o", str(path)])
+    assert result.exit_code in (1, 2)
+    assert "Traceback" not in result.output
+    assert path.read_text(encoding="utf-8") == "before\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.mmd"]
+
+
+def test_an_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["x", "x=1", "-o", str(tmp_path / "no" / "such" / "f")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr
