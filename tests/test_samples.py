@@ -11,10 +11,13 @@ from click.testing import CliRunner
 from backprop_cli.cli import main
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+GENERATED = {".mmd", ".dot", ".md"}  # diagrams written next to a program (test_diagrams.py)
 PROGRAMS = sorted(
     path
     for path in SAMPLES.glob("*")
-    if path.is_file() and not path.name.startswith((".", "README"))
+    if path.is_file()
+    and not path.name.startswith((".", "README"))
+    and path.suffix not in GENERATED
 )
 
 
