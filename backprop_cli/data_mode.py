@@ -69,6 +69,7 @@ class _ChunkResult:
         self.inputs = _input_columns(graph, chunk, bindings, problems)
         self.values, self.grads = _sweep(graph, self.inputs)
         self.failed = _failures(self, problems, bindings)
+        self.names = [str(node.name) for node in graph.inputs]
         self._lists: dict[str, list[float]] | None = None
 
     def columns(self) -> dict[str, Column]:
@@ -88,7 +89,7 @@ class _ChunkResult:
                 for name, column in self.columns().items()
             }
         lists = self._lists
-        gradients = {str(n.name): json_number(lists[str(n.name)][index]) for n in self.graph.inputs}
+        gradients = {name: json_number(lists[name][index]) for name in self.names}
         return {
             "row": self.chunk.first + index,
             "value": json_number(lists["value"][index]),

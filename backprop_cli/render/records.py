@@ -91,6 +91,8 @@ class CsvWriter:
         self.other = names is None  # inputs can turn up that the header lacks
         self.held: list[Record] = []
         self.started = False
+        self._buffer = io.StringIO()  # one csv writer for every row: making one costs more
+        self._csv = csv.writer(self._buffer, lineterminator="\n")
 
     def write(self, record: Record) -> str:
         """The header and rows that can be written now."""
@@ -130,11 +132,11 @@ class CsvWriter:
             cells.append(" ".join(f"{n}={cell(inputs[n])} d_{n}={cell(grads[n])}" for n in extra))
         return cells
 
-    @staticmethod
-    def _row(cells: list[str]) -> str:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(cells)
-        return out.getvalue()
+    def _row(self, cells: list[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._csv.writerow(cells)
+        return self._buffer.getvalue()
 
 
 def _first_seen(records: list[Record]) -> list[str]:
