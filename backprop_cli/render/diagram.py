@@ -41,10 +41,11 @@ class Diagram:
     shapes: list[Shape]
     wires: list[Wire]
     direction: str
+    values: bool  # whether wires carry values (else a name at most: the structure alone)
 
     @property
     def gradient_count(self) -> int:
-        """How many wires carry a gradient (Mermaid draws each as a back edge)."""
+        """How many wires carry a gradient (Mermaid draws each as one more edge)."""
         return sum(1 for wire in self.wires if wire.gradient)
 
 
@@ -67,7 +68,7 @@ def build(graph: Graph, evaluation: Evaluation | None, options: RenderOptions) -
         if node.id in boxed:
             shapes.append(Shape(f"v{node.id}", names[node.id], VALUE_SHAPE))
             wires.append(labels.to_box(node.id))
-    return Diagram(shapes, wires, options.direction)
+    return Diagram(shapes, wires, options.direction, evaluation is not None)
 
 
 def symbol(op: Op) -> str:

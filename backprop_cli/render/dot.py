@@ -36,21 +36,23 @@ def label(text: str) -> str:
 
 def render(evaluation: Evaluation, options: RenderOptions) -> str:
     """The digraph with each wire's value and, unless left out, its gradient."""
-    return digraph(build(evaluation.graph, evaluation, options), values=True)
+    return digraph(build(evaluation.graph, evaluation, options))
 
 
 def render_structure(graph: Graph, options: RenderOptions) -> str:
     """The digraph of the program alone, for when its inputs have no values."""
-    return digraph(build(graph, None, options), values=False)
+    return digraph(build(graph, None, options))
 
 
-def digraph(diagram: Diagram, values: bool) -> str:
+def digraph(diagram: Diagram) -> str:
     """DOT text: quoted ids, one statement per line, no `strict` (x*x keeps both edges)."""
     lines = ["digraph backprop {", f"  rankdir={diagram.direction};"]
     for shape in diagram.shapes:
         lines.append(f'  "{shape.id}" [label={label(shape.text)}, {_SHAPES[shape.kind]}];')
     for wire in diagram.wires:
-        attributes = f" [label={_wire_label(wire, values)}]" if wire.text or wire.gradient else ""
+        attributes = (
+            f" [label={_wire_label(wire, diagram.values)}]" if wire.text or wire.gradient else ""
+        )
         lines.append(f'  "{wire.source}" -> "{wire.target}"{attributes};')
     return "\n".join([*lines, "}"]) + "\n"
 

@@ -41,7 +41,7 @@ def _special(char: str) -> bool:
 
 
 def render(evaluation: Evaluation, options: RenderOptions) -> str:
-    """The flowchart with values, and gradients on dotted back edges unless left out."""
+    """The flowchart with values, and gradients on dotted lines unless left out."""
     return flowchart(build(evaluation.graph, evaluation, options))
 
 
