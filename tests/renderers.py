@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -43,14 +44,18 @@ def run_checker(name: str, *arguments: str) -> Checked:
     tool = TOOLS / name
     if not tool.is_file():
         unavailable(f"{name} not found: ../shared/tools is not next to the repository")
-    result = subprocess.run(
-        [str(tool), *arguments], capture_output=True, text=True, timeout=900, check=False
-    )
-    if result.returncode == 2:
-        unavailable(
-            f"{name} cannot run: {result.stderr.strip()} (run ../shared/tools/setup-renderers)"
+    # stdout goes to a file: node's process.exit() drops what a pipe has not taken yet
+    # (check-mermaid --labels lost all but the first 64 KiB through a pipe).
+    with tempfile.TemporaryFile() as stdout:
+        result = subprocess.run(
+            [str(tool), *arguments], stdout=stdout, stderr=subprocess.PIPE, timeout=900, check=False
         )
-    return Checked(result.returncode, result.stdout, result.stderr)
+        stdout.seek(0)
+        output = stdout.read().decode("utf-8")
+    stderr = result.stderr.decode("utf-8")
+    if result.returncode == 2:
+        unavailable(f"{name} cannot run: {stderr.strip()} (run ../shared/tools/setup-renderers)")
+    return Checked(result.returncode, output, stderr)
 
 
 def mermaid_labels(checked: Checked) -> dict[str, list[dict[str, object]]]:

@@ -15,9 +15,7 @@ GENERATED = {".mmd", ".dot", ".md"}  # diagrams written next to a program (test_
 PROGRAMS = sorted(
     path
     for path in SAMPLES.glob("*")
-    if path.is_file()
-    and not path.name.startswith((".", "README"))
-    and path.suffix not in GENERATED
+    if path.is_file() and not path.name.startswith((".", "README")) and path.suffix not in GENERATED
 )
 
 
