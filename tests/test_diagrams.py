@@ -330,6 +330,14 @@ def test_too_many_edges_suggests_no_gradients_when_that_is_enough() -> None:
     assert run(program, "x=1", "--format", "mermaid", "--no-gradients").exit_code == 0
 
 
+def test_more_than_50000_characters_are_refused() -> None:
+    # Mermaid would not fail: it silently draws "Maximum text size in diagram exceeded".
+    program = " + ".join(f"{'a' * 400}{i}" for i in range(150))  # 299 edges, 60,000 characters
+    result = CliRunner().invoke(main, [program, "--format", "mermaid"])
+    assert result.exit_code == 2
+    assert "longer than the 50000 characters Mermaid accepts" in result.stderr
+
+
 def test_markdown_says_why_a_large_graph_has_no_diagram() -> None:
     result = run(edge_program(300), "x=1", "--format", "markdown")
     assert result.exit_code == 0
