@@ -60,21 +60,20 @@ def tables(frontend: Any) -> Tables:
     """Rebuild the standalone parser's tables for this loop (once per process)."""
     parse_table = frontend.parser.parser.parser.parse_table
     root = frontend.parser.lexer.root_lexer
-    rules: list[Any] = []
+    numbers: dict[Any, int] = {}  # rule -> its index, in order of first appearance
     actions: dict[int, dict[str, int | Reduce]] = {}
     for state, row in parse_table.states.items():
         actions[state] = {}
         for symbol, (action, argument) in row.items():
             if action is lark.Shift:
                 actions[state][symbol] = argument
-                continue
-            if argument not in rules:
-                rules.append(argument)
-            actions[state][symbol] = _reduce(argument, rules.index(argument))
+            else:
+                number = numbers.setdefault(argument, len(numbers))
+                actions[state][symbol] = _reduce(argument, number)
     alternatives = (f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals)
     return Tables(
         actions,
-        rules,
+        list(numbers),
         re.compile("|".join(alternatives), root.g_regex_flags),
         frozenset(root.ignore_types),
         parse_table.start_states["start"],
