@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -94,6 +93,8 @@ def check_bindings(graph: Graph, bindings: dict[str, float]) -> list[str]:
 
 
 def _unused_warning(name: str, inputs: list[str]) -> str:
+    import difflib  # only for this warning: not on every start
+
     close = difflib.get_close_matches(name, inputs, n=1)
     suggestion = f"; did you mean {close[0]}?" if close else ""
     listed = ", ".join(inputs) if inputs else "none"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from backprop_cli.errors import UsageError
@@ -11,7 +10,7 @@ from backprop_cli.errors import UsageError
 
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` as UTF-8 to a new file beside `path`, then rename it over `path`."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         # Mode 0o666 lets the umask decide, as for any new file (mkstemp would give 0o600).
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import gc
 import math
 import unicodedata
@@ -267,6 +266,8 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
 
 
 def _suggest_function(name: str) -> str:
+    import difflib  # only for this message: not on every start
+
     close = difflib.get_close_matches(name.lower(), sorted(FUNCTIONS), n=1)
     if close:
         return f"did you mean {close[0]}()?"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 from typing import IO
 
 from backprop_cli.errors import UsageError
@@ -18,7 +17,8 @@ def read_program(argument: str) -> tuple[str, str | None]:
     if argument.startswith("@") and len(argument) > 1:
         path = argument[1:]
         try:
-            data = Path(path).read_bytes()
+            with open(path, "rb") as file:  # not pathlib: 4 ms of every start
+                data = file.read()
         except OSError as error:
             raise UsageError(f"cannot read program file {path}: {error.strerror}") from None
         return decode(data, path), path
