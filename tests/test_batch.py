@@ -279,3 +279,12 @@ def test_workers_do_not_import_rich() -> None:
     code = "import sys, backprop_cli.batch; print('rich' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+def test_the_table_shortens_a_huge_program_and_its_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_text("x" * 1_000_000 + "\n", encoding="utf-8")
+    code, out, _ = run(["--file", str(path), "--no-color"])
+    assert code == 1
+    assert len(out.splitlines()) < 20
+    assert "…" in out

@@ -12,8 +12,8 @@ from rich.text import Text
 from backprop_cli.render.options import RenderOptions
 from backprop_cli.render.records import Record, cell, error_text
 
-# A 5 MB program still makes one table row: the cell shows its start.
-_PROGRAM_CHARS = 200
+# A 5 MB program still makes one table row: a cell shows the start of a long text.
+_CELL_CHARS = 300
 
 
 class TableWriter:
@@ -48,9 +48,10 @@ class TableWriter:
     def _cells(self, record: Record) -> list[Any]:
         cells: list[Any] = [str(record.get(self.position, ""))]
         if self.program:
-            cells.append(Text(_one_line(record.get("program", ""))))
+            cells.append(Text(_one_line(record.get("program", "")[:_CELL_CHARS])))
         if "error" in record:
-            return [*cells, Text("error", style="bold red"), Text(error_text(record["error"]))]
+            message = _shortened(error_text(record["error"]))
+            return [*cells, Text("error", style="bold red"), Text(message)]
         precision = self.options.precision
         gradients = ", ".join(
             f"{name}: {cell(g, precision)}" for name, g in record["gradients"].items()
@@ -74,7 +75,10 @@ class TableWriter:
         return "".join(line.rstrip(" ") + "\n" for line in text.splitlines())
 
 
-def _one_line(program: str) -> str:
+def _one_line(text: str) -> str:
     # Control characters (a NUL byte, a tab) would move the cursor or vanish.
-    short = program[:_PROGRAM_CHARS]
-    return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in short)
+    return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text)
+
+
+def _shortened(text: str) -> str:
+    return _one_line(text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…")
