@@ -281,6 +281,17 @@ def test_x_times_x_keeps_both_edges() -> None:
     assert drawing("x_times_x", "mermaid").count("n0 -->") == 2
 
 
+def test_mermaid_gradients_flow_back_from_the_output_as_seed_000_draws() -> None:
+    lines = drawing("seed_000", "mermaid").splitlines()
+    assert '  v4 -.->|"∂g/∂g = 1"| n4' in lines  # box g back into the × circle
+    assert '  n0 -.-|"∂g/∂x = -3"| n2' in lines  # a dotted line along x's edge
+
+
+def test_named_values_get_back_edges_in_mermaid() -> None:
+    text = drawing("seed_001_program", "mermaid")
+    assert 'v3 -.->|"∂f/∂q = -4"| n3' in text
+
+
 # --- samples/ and README.md ------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from backprop_cli.render.diagram import (
     OPERATION_SHAPE,
     VALUE_SHAPE,
     Diagram,
+    Wire,
     build,
 )
 from backprop_cli.render.options import RenderOptions
@@ -83,12 +84,20 @@ def _lines(diagram: Diagram) -> list[str]:
     for wire in diagram.wires:
         lines.append(f"  {wire.source} {_link('-->', wire.text)} {wire.target}")
         if wire.gradient:
-            # Not a back edge `-.->`: Mermaid's layout breaks the cycle it makes by turning
-            # forward edges around, which puts inputs after their operations. A dotted line
-            # along the wire, labelled ∂g/∂x, pairs value and gradient as seed 001 does.
-            gradients.append(f"  {wire.source} {_link('-.-', wire.gradient)} {wire.target}")
+            gradients.append(_gradient_link(wire))
     # From the output's ∂g/∂g = 1 first, in the order the backward pass runs.
     return lines + gradients[::-1]
+
+
+def _gradient_link(wire: Wire) -> str:
+    """A dotted back edge into an operation from its value box (∂g/∂g = 1, as seed 000
+    draws it), and a dotted line along every other wire."""
+    # Mermaid's layout breaks each two-edge cycle by depth-first search from the first
+    # node: a back edge from a box is met with its circle on the stack and is turned
+    # round, but one into an input reaches the input first and puts it after its user.
+    if wire.target.startswith("v"):
+        return f"  {wire.target} {_link('-.->', wire.gradient)} {wire.source}"
+    return f"  {wire.source} {_link('-.-', wire.gradient)} {wire.target}"
 
 
 def _link(link: str, text: str) -> str:
