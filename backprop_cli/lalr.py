@@ -3,8 +3,9 @@
 Lark's own loop (`_lark_parser._Parser`) makes a Token object with line and column for every
 token and goes through several wrappers for every reduction: about half of the time of a
 million-node program. This loop runs the same tables with one regular expression for all
-terminals, in Lark's order, and calls GraphBuilder's methods directly. A `?rule` that passes
-its one child through only changes state. At the first token it cannot take it raises
+terminals, in Lark's order, and calls GraphBuilder's methods directly, filtering children as
+Lark does but decided once per process. A `?rule` that passes its one child through only
+changes state. At the first token it cannot take it raises
 `Fallback`, and parser.py reruns Lark's own parser, which then reports the error as before.
 The tokens it accepts are the ones Lark's contextual lexer would give: each one is the first
 terminal to match in Lark's order, and it is acceptable in the parser's state.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
 from backprop_cli import _lark_parser as lark
@@ -40,8 +42,15 @@ class Reduce(NamedTuple):
 
     size: int
     origin: str
-    rule: int  # index into the callbacks bound for one parse
+    rule: int  # index into Tables.callbacks, and into the list `bind` makes for one parse
     passes: bool  # a `?rule` with one child: the value passes through unchanged
+
+
+class Callback(NamedTuple):
+    """What a reduction calls: GraphBuilder's method `name` on the children Lark keeps."""
+
+    name: str  # alias or rule name; an `_rule` returns its children, for its parent to splice
+    children: tuple[tuple[int, bool], ...] | None  # (index, splice?) of those kept; None: all
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +58,7 @@ class Tables:
     """The parse table with reductions resolved, and the lexer as one pattern."""
 
     actions: dict[int, dict[str, int | Reduce]]  # state -> terminal or rule name -> action
-    rules: list[Any]  # lark Rule objects, indexed by Reduce.rule
+    callbacks: list[Callback | None]  # indexed by Reduce.rule
     pattern: re.Pattern[str]
     ignore: frozenset[str]
     start: int
@@ -73,7 +82,7 @@ def tables(frontend: Any) -> Tables:
     alternatives = (f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals)
     return Tables(
         actions,
-        list(numbers),
+        [_callback(rule) for rule in numbers],
         re.compile("|".join(alternatives), root.g_regex_flags),
         frozenset(root.ignore_types),
         parse_table.start_states["start"],
@@ -82,37 +91,58 @@ def tables(frontend: Any) -> Tables:
 
 
 def _reduce(rule: Any, index: int) -> Reduce:
+    return Reduce(len(rule.expansion), rule.origin.name, index, _passes(rule))
+
+
+def _passes(rule: Any) -> bool:
     expansion = rule.expansion
-    passes = (
+    return bool(
         rule.options.expand1
         and not rule.alias
         and len(expansion) == 1
         and not expansion[0].name.startswith("_")
     )
-    return Reduce(len(expansion), rule.origin.name, index, bool(passes))
 
 
-def bind(tables: Tables, builder: Any, lark_callbacks: dict[Any, Callable[..., Any]]) -> list[Any]:
-    """One callable per rule: the builder's method itself where Lark would only inline
-    the children, else Lark's callback (statements, `_rules`, filtered tokens)."""
-    bound: list[Any] = []
-    for rule in tables.rules:
-        method = getattr(builder, rule.alias or rule.origin.name, None)
-        if method is not None and _children_as_they_are(rule):
-            bound.append(getattr(method, "base_func", method))  # past lark's v_args wrapper
-        else:
-            callback = lark_callbacks[rule]
-            bound.append(lambda *children, callback=callback: callback(list(children)))
-    return bound
-
-
-def _children_as_they_are(rule: Any) -> bool:
-    # Lark filters out `_TOKENS` and anonymous ones, splices `_rules`, and passes the one
-    # child of an unaliased `?rule` through; otherwise it calls the method on the children.
-    kept = not any(
-        s.name.startswith("_") or getattr(s, "filter_out", False) for s in rule.expansion
+def _callback(rule: Any) -> Callback | None:
+    if _passes(rule):
+        return None  # run() only changes state
+    # As Lark's ChildFilter: drop filtered tokens (`_COMMA`), splice `_rules` (their value is
+    # the list of their own children), keep the rest.
+    kept = tuple(
+        (index, not symbol.is_term and symbol.name.startswith("_"))
+        for index, symbol in enumerate(rule.expansion)
+        if not (symbol.is_term and symbol.filter_out)
     )
-    return kept and (bool(rule.alias) or not rule.options.expand1)
+    inlined = rule.origin.name.startswith("_")
+    as_they_are = len(kept) == len(rule.expansion) and not any(s for _, s in kept)
+    return Callback(rule.alias or rule.origin.name, None if as_they_are and not inlined else kept)
+
+
+def bind(tables: Tables, builder: Any) -> list[Callable[..., Any] | None]:
+    """The callables of one parse: the builder's methods, or the splicing of an `_rule`."""
+    return [callback and _bind(callback, builder) for callback in tables.callbacks]
+
+
+def _bind(callback: Callback, builder: Any) -> Callable[..., Any]:
+    children = callback.children
+    if callback.name.startswith("_"):
+        return partial(_kept, children)
+    method = getattr(builder, callback.name)
+    method = getattr(method, "base_func", method)  # past lark's v_args wrapper
+    if children is None:
+        return method  # type: ignore[no-any-return]
+    return lambda *values: method(*_kept(children, *values))
+
+
+def _kept(children: Any, *values: Any) -> list[Any]:
+    kept: list[Any] = []
+    for index, splice in children:
+        if splice:
+            kept.extend(values[index])
+        else:
+            kept.append(values[index])
+    return kept
 
 
 def _tokens(tables: Tables, text: str) -> Iterator[tuple[str, Lexeme]]:

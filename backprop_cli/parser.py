@@ -72,9 +72,8 @@ def _fast_tables() -> lalr.Tables:
 
 
 def _run_fast(text: str, builder: GraphBuilder) -> None:
-    callbacks = _tables()._parse_tree_builder.create_callback(builder)
     tables = _fast_tables()
-    lalr.run(tables, text, lalr.bind(tables, builder, callbacks))
+    lalr.run(tables, text, lalr.bind(tables, builder))
 
 
 def _run_parser(text: str, builder: GraphBuilder) -> None:
