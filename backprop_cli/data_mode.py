@@ -11,7 +11,8 @@ from backprop_cli.data_rows import Chunk
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph
-from backprop_cli.ops import CONST, Op, array_ops
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST, array_ops
 from backprop_cli.render.numbers import json_number
 from backprop_cli.render.records import Record, error_fields
 

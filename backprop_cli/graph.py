@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from backprop_cli.errors import Span
-from backprop_cli.ops import CONST, INPUT, Op
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST, INPUT
 from backprop_cli.source import Source
 
 
@@ -31,6 +32,7 @@ class Graph:
     source: Source
     # Names the program computes (not inputs), for messages about bindings.
     computed: dict[str, int]
+    tensor: bool = False  # it has array operations (@, sum, ...): it runs on NumPy
 
     @property
     def inputs(self) -> list[Node]:

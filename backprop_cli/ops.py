@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from backprop_cli.backends import SCALAR, numpy_backend
-
-Forward = Callable[..., float]
-# partials(*inputs, out) -> one local derivative d out / d input per input
-Partials = Callable[..., tuple[float, ...]]
-Kink = Callable[..., str | None]
+from backprop_cli.op import Forward, Kink, Op, Partials
+from backprop_cli.tensor_ops import TENSOR_OPS
 
 _INF = math.inf
-
-
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One operation. `template` and `rules` use {0}, {1} for the inputs and {out}."""
-
-    name: str
-    arity: int
-    forward: Forward
-    partials: Partials
-    template: str
-    rules: tuple[str, ...]
-    domain: Callable[..., str] | None = None  # why forward failed on these inputs
-    gate: str = ""  # the seeds' name for how the gate routes gradients
-    kink: Kink | None = None  # a note when the inputs sit on a non-differentiable point
-
-    def failure(self, args: Sequence[float], error: Exception | None) -> str:
-        """Why forward gave no finite value for `args` (error: what it raised, if anything)."""
-        if self.domain is not None and not isinstance(error, OverflowError | type(None)):
-            return self.domain(*args)
-        return "the result overflows float64"
-
-    @property
-    def is_call(self) -> bool:
-        """Whether the op is written as a function call, f(a, b)."""
-        return self.template.startswith(self.name + "(")
 
 
 def _sigmoid(m: Any) -> Forward:
@@ -238,7 +207,9 @@ def array_ops() -> dict[str, Op]:
 
 # Names a program calls as functions; `pow(a, b)` is the same operation as a^b.
 FUNCTIONS: dict[str, Op] = {
-    name: op for name, op in OPS.items() if op.name not in {"add", "sub", "mul", "div", "neg"}
+    name: op
+    for name, op in (OPS | TENSOR_OPS).items()
+    if op.name not in {"add", "sub", "mul", "div", "neg", "matmul"}
 }
 
 # Constants a bare name means unless the program assigns it or the command line binds it.

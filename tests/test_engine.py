@@ -11,7 +11,8 @@ import pytest
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
 from backprop_cli.engine import Evaluation
-from backprop_cli.ops import INPUT, OPS, Op
+from backprop_cli.op import Op
+from backprop_cli.ops import INPUT, OPS
 
 
 def run(source: str, **bindings: float) -> Evaluation:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from backprop_cli.engine import Evaluation, Step
 from backprop_cli.graph import Graph, Node, is_leaf
-from backprop_cli.ops import CONST, INPUT, Op
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST, INPUT
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import format_number
 from backprop_cli.render.options import RenderOptions

@@ -7,7 +7,8 @@ from typing import Any
 
 from backprop_cli.engine import Evaluation
 from backprop_cli.graph import Node
-from backprop_cli.ops import CONST, Op
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import json_number
 from backprop_cli.render.options import RenderOptions

@@ -1,0 +1,48 @@
+"""One operation of the table: its value, its local derivatives and how to write them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Forward = Callable[..., float]
+# partials(*inputs, out) -> one local derivative d out / d input per input
+Partials = Callable[..., tuple[float, ...]]
+Kink = Callable[..., str | None]
+# vjp(upstream, *inputs, out) -> upstream already multiplied through each input's Jacobian
+VectorJacobian = Callable[..., tuple[Any, ...]]
+# shape(*input shapes) -> the output's shape, or raises shapes.ShapeError
+ShapeRule = Callable[..., tuple[int, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation. `template` and `rules` use {0}, {1} for the inputs and {out}."""
+
+    name: str
+    arity: int
+    forward: Forward
+    partials: Partials
+    template: str
+    rules: tuple[str, ...]
+    domain: Callable[..., str] | None = None  # why forward failed on these inputs
+    gate: str = ""  # the seeds' name for how the gate routes gradients
+    kink: Kink | None = None  # a note when the inputs sit on a non-differentiable point
+    # Array operations (matrix product, reductions, losses) have a vector-Jacobian product
+    # instead of elementwise partials, and a shape rule instead of broadcasting.
+    vjp: VectorJacobian | None = None
+    shape: ShapeRule | None = None
+    tensor: bool = False  # only arrays make sense of it: the program runs on NumPy
+    axis_of: Callable[[int | None], Op] | None = None  # the op over one axis: sum(A, 0)
+
+    def failure(self, args: Sequence[float], error: Exception | None) -> str:
+        """Why forward gave no finite value for `args` (error: what it raised, if anything)."""
+        if self.domain is not None and not isinstance(error, OverflowError | type(None)):
+            return self.domain(*args)
+        return "the result overflows float64"
+
+    @property
+    def is_call(self) -> bool:
+        """Whether the op is written as a function call, f(a, b)."""
+        return self.template.startswith(self.name + "(")
