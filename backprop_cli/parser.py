@@ -14,15 +14,18 @@ from backprop_cli import _lark_parser as lark
 from backprop_cli import lalr
 from backprop_cli.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.graph import Graph, Node
-from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, Op
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS
 from backprop_cli.source import Source
 from backprop_cli.syntax_messages import describe_unexpected
+from backprop_cli.tensor_ops import TENSOR_OPS
 
 # A parse result on the value stack: (node id or -1 for a folded constant, value, start, end).
 Handle = tuple[int, float, int, int]
 _FOLDED = -1
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 _ADD, _SUB, _MUL, _DIV, _POW = (OPS[name] for name in ("add", "sub", "mul", "div", "pow"))
+_MATMUL = TENSOR_OPS["matmul"]
 
 
 def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -> Graph:
@@ -68,12 +71,12 @@ def _tables() -> Any:
 
 @cache
 def _fast_tables() -> lalr.Tables:
-    return lalr.tables(_tables())
+    # From the generated module's data: no Lark_StandAlone() unless a syntax error needs it.
+    return lalr.tables(lark.DATA, lark.MEMO)
 
 
 def _run_fast(text: str, builder: GraphBuilder) -> None:
-    tables = _fast_tables()
-    lalr.run(tables, text, lalr.bind(tables, builder))
+    lalr.run(_fast_tables(), text, builder)
 
 
 def _run_parser(text: str, builder: GraphBuilder) -> None:
@@ -98,6 +101,7 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
         self.assigned: set[str] = set()
         self.first_use: dict[str, int] = {}  # name -> offset of its first use
         self.last: Handle | None = None
+        self.tensor = False  # an array operation was seen: the program runs on NumPy
 
     # --- statements ---------------------------------------------------------
 
@@ -160,7 +164,19 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
     def call(self, name: lark.Token, lpar: lark.Token, *rest: Any) -> Handle:
         *arguments, rpar = rest
         op = self._function(name, len(arguments), rpar)
+        if len(arguments) > op.arity:  # sum(A, 0): the axis is part of the operation
+            op = self._with_axis(op, arguments.pop())
         return self._apply(op, arguments, name.start_pos, rpar.end_pos)
+
+    def _with_axis(self, op: Op, handle: Handle) -> Op:
+        node_id, value, start, end = handle
+        if node_id != _FOLDED or not float(value).is_integer():
+            raise ProgramSyntaxError(
+                f"the axis of {op.name}() must be a whole number such as 0 or -1",
+                Span(self.source, start, end),
+            )
+        assert op.axis_of is not None
+        return op.axis_of(int(value))
 
     def _function(self, name: lark.Token, count: int, rpar: lark.Token) -> Op:
         op = FUNCTIONS.get(str(name))
@@ -168,12 +184,12 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
             raise ProgramSyntaxError(
                 f"unknown function {name}()", self._span(name), hint=_suggest_function(str(name))
             )
-        if count != op.arity:
+        if count != op.arity and not (op.axis_of and count == op.arity + 1):
             wanted = f"{op.arity} argument" + ("s" if op.arity != 1 else "")
             raise ProgramSyntaxError(
                 f"{name}() takes {wanted}, not {count}",
                 Span(self.source, name.start_pos, rpar.end_pos),
-                hint=f"usage: {op.template.format('a', 'b')}",
+                hint=f"usage: {_usage(op)}",
             )
         return op
 
@@ -193,6 +209,9 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
 
     def pow(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
         return self._binary(_POW, a, b)
+
+    def matmul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(_MATMUL, (a, b), a[2], b[3])
 
     def neg(self, op: lark.Token, a: Handle) -> Handle:
         return self._apply(OPS["neg"], (a,), op.start_pos, a[3])
@@ -214,7 +233,8 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
         return (node_id, 0.0, start, end)
 
     def _apply(self, op: Op, handles: Any, start: int, end: int) -> Handle:
-        if all(handle[0] == _FOLDED for handle in handles):
+        self.tensor = self.tensor or op.tensor  # and array ops are not folded: shapes first
+        if not op.tensor and all(handle[0] == _FOLDED for handle in handles):
             return (_FOLDED, self._fold(op, handles, start, end), start, end)
         inputs = tuple(self._materialize(handle) for handle in handles)
         return (self._append(op, inputs, None, None, start, end), 0.0, start, end)
@@ -261,7 +281,12 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
                 "empty program: nothing to evaluate", hint="write an expression such as (x+y)*z"
             )
         output = self._materialize(self.last)
-        return Graph(self.nodes, output, self.source, self.computed)
+        return Graph(self.nodes, output, self.source, self.computed, self.tensor)
+
+
+def _usage(op: Op) -> str:
+    usage = op.template.format("a", "b") if op.axis_of is None else f"{op.name}(a)"
+    return usage + (f" or {op.name}(a, axis)" if op.axis_of else "")
 
 
 def _suggest_function(name: str) -> str:

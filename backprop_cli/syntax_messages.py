@@ -15,6 +15,7 @@ _WORDS = {
     "MINUS": "'-'",
     "TIMES": "'*'",
     "DIVIDE": "'/'",
+    "MATMUL": "'@'",
     "POW": "'^'",
     "LPAR": "'('",
     "RPAR": "')'",

@@ -245,7 +245,7 @@ ERRORS: list[tuple[str, type[BackpropError], int | None, int | None, str, str]] 
     ("# only\n# comments\n", ProgramSyntaxError, None, None, "empty program", ""),
     ("__import__('os')", ProgramSyntaxError, 1, 12, 'unexpected character "\'"', ""),
     ("x.__class__", ProgramSyntaxError, 1, 2, "unexpected character '.'", ""),
-    ("x @ y", ProgramSyntaxError, 1, 3, "unexpected character '@'", "'+'"),
+    ("x $ y", ProgramSyntaxError, 1, 3, "unexpected character '$'", "'+'"),
     ("x\u200b", ProgramSyntaxError, 1, 2, "unexpected character U+200B", ""),
     ("x = 1; x = 2", ProgramSyntaxError, 1, 8, "x is assigned twice", ""),
     ("y = x; x = 1", ProgramSyntaxError, 1, 8, "x is used at line 1, column 5 before", ""),
