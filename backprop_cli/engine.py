@@ -6,10 +6,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
-from backprop_cli.ops import CONST, INPUT, Op
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST, INPUT
 from backprop_cli.render.numbers import format_number
 
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
@@ -45,6 +47,11 @@ class Evaluation:
     input_values: dict[str, float]
 
     @property
+    def arrays(self) -> bool:
+        """Whether values may be arrays (the program ran on NumPy)."""
+        return False
+
+    @property
     def value(self) -> float:
         """The output's value."""
         return self.values[self.graph.output]
@@ -63,8 +70,12 @@ class Evaluation:
         return Trace(steps, kinks)
 
 
-def evaluate(graph: Graph, bindings: Mapping[str, float]) -> Evaluation:
+def evaluate(graph: Graph, bindings: Mapping[str, Any]) -> Evaluation:
     """Run forward and backward with the inputs bound; raises EvaluationError."""
+    if graph.tensor or not all(isinstance(value, float | int) for value in bindings.values()):
+        from backprop_cli.tensor_engine import evaluate_tensors  # NumPy only for arrays
+
+        return evaluate_tensors(graph, bindings)
     input_values = _input_values(graph, bindings)
     values = _forward(graph, input_values)
     grads, reaches = _backward(graph, values)
@@ -81,11 +92,12 @@ def _input_values(graph: Graph, bindings: Mapping[str, float]) -> dict[str, floa
         else:
             values[str(node.name)] = float(value)
     if unbound:
-        raise _unbound_error(graph, unbound)
+        raise unbound_error(graph, unbound)
     return values
 
 
-def _unbound_error(graph: Graph, unbound: list[Node]) -> EvaluationError:
+def unbound_error(graph: Graph, unbound: list[Node]) -> EvaluationError:
+    """Name every input that has no value, with an example binding."""
     names = ", ".join(str(node.name) for node in unbound)
     plural = "s" if len(unbound) > 1 else ""
     example = " ".join(f"{node.name}=1" for node in unbound[:3])

@@ -1,0 +1,248 @@
+"""Forward and reverse-mode passes when values are arrays: shapes first, then NumPy.
+
+The scalar engine multiplies numbers along edges. Here an edge carries an array, so each
+operation either gives elementwise partials (summed back over broadcast axes) or a
+vector-Jacobian product. Shapes are checked over the whole graph before any arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
+from backprop_cli.errors import EvaluationError
+from backprop_cli.graph import Graph, Node
+from backprop_cli.op import Op
+from backprop_cli.ops import CONST, INPUT, OPS, array_ops
+from backprop_cli.shapes import Shape, ShapeError, broadcast, shape_text
+from backprop_cli.tensor_ops import unbroadcast
+
+_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+# Arrays this large get no search for a non-differentiable element in the trace.
+_KINK_SEARCH_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class TensorEvaluation(Evaluation):
+    """An Evaluation whose values and gradients may be NumPy arrays."""
+
+    shapes: list[Shape] | None = None
+
+    @property
+    def arrays(self) -> bool:
+        """Values may be arrays."""
+        return True
+
+    @cached_property
+    def trace(self) -> Trace:
+        """Every edge of the backward pass, recomputed with a record."""
+        steps: list[Step] = []
+        kinks: dict[int, str] = {}
+        _backward(self.graph, self.values, steps, kinks)
+        return Trace(steps, kinks)
+
+
+def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluation:
+    """Shapes, forward and backward over arrays; raises EvaluationError."""
+    input_values = _input_values(graph, bindings)
+    shapes = infer_shapes(graph, input_values)
+    output = graph.nodes[graph.output]
+    if int(np.prod(shapes[output.id])) != 1:
+        raise _non_scalar_output(graph, output, shapes[output.id])
+    with np.errstate(all="ignore"):
+        values = _forward(graph, input_values)
+        grads, reaches = _backward(graph, values)
+    return TensorEvaluation(graph, values, grads, reaches, input_values, shapes)
+
+
+def _input_values(graph: Graph, bindings: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    unbound = []
+    for node in graph.inputs:
+        value = bindings.get(str(node.name), node.value)
+        if value is None:
+            unbound.append(node)
+        elif np.ndim(value):
+            values[str(node.name)] = np.asarray(value, dtype=float)
+        else:
+            values[str(node.name)] = float(value)
+    if unbound:
+        raise unbound_error(graph, unbound)
+    return values
+
+
+def infer_shapes(graph: Graph, input_values: Mapping[str, Any]) -> list[Shape]:
+    """Every node's shape, or an EvaluationError naming the subexpression and its operands."""
+    shapes: list[Shape] = []
+    for node in graph.nodes:
+        if node.op == CONST:
+            shapes.append(())
+        elif node.op == INPUT:
+            shapes.append(np.shape(input_values[str(node.name)]))
+        else:
+            shapes.append(_shape_of(graph, node, [shapes[i] for i in node.inputs]))
+    return shapes
+
+
+def _shape_of(graph: Graph, node: Node, operands: list[Shape]) -> Shape:
+    op: Op = node.op  # type: ignore[assignment]
+    try:
+        return op.shape(*operands) if op.shape else broadcast(*operands)
+    except ShapeError as error:
+        message = f"shape mismatch in {graph.text(node.id)}: {error}"
+        raise EvaluationError(message, graph.span(node.id)) from None
+
+
+def _non_scalar_output(graph: Graph, output: Node, shape: Shape) -> EvaluationError:
+    name = graph.text(output.id) if output.name is None else output.name
+    return EvaluationError(
+        f"the output {name} has shape {shape_text(shape)}: gradients need a single number",
+        graph.span(output.id),
+        hint=f"reduce it to one, e.g. sum({name}) or mean({name})",
+    )
+
+
+def _elementwise(op: Op) -> Op:
+    """The op's NumPy twin: the graph holds the scalar table's ops."""
+    return op if op.tensor else array_ops()[op.name]
+
+
+def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
+    values: list[Any] = []
+    for node in graph.nodes:
+        if node.op == CONST:
+            values.append(node.value)
+            continue
+        if node.op == INPUT:
+            values.append(input_values[str(node.name)])
+            continue
+        args = [values[i] for i in node.inputs]
+        try:
+            value = _elementwise(node.op).forward(*args)  # type: ignore[arg-type]
+        except ShapeError as error:  # values a shape cannot show: a class index out of range
+            message = f"{error} in {graph.text(node.id)}"
+            raise EvaluationError(message, graph.span(node.id)) from None
+        value = _as_value(value)
+        if not np.all(np.isfinite(value)):
+            raise _failure(graph, node, args, value)
+        values.append(value)
+    return values
+
+
+def _as_value(value: Any) -> Any:
+    """A float for a single number, else a float64 array."""
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array
+
+
+def _failure(graph: Graph, node: Node, args: list[Any], value: Any) -> EvaluationError:
+    """The first non-finite element: why, as the scalar op would say, and where in the array."""
+    op: Op = node.op  # type: ignore[assignment]
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.asarray(value)))[0])
+    where = f" at index {list(index)}" if index else ""
+    if op.tensor:
+        reason = "the result is not finite"
+    else:
+        elements = [float(np.broadcast_to(a, np.shape(value))[index]) for a in args]
+        reason = op.failure(elements, _scalar_error(op, elements))
+    return EvaluationError(f"{reason} in {graph.text(node.id)}{where}", graph.span(node.id))
+
+
+def _scalar_error(op: Op, elements: list[float]) -> Exception | None:
+    try:
+        OPS[op.name].forward(*elements)
+    except _ARITH_ERRORS as error:
+        return error
+    return None
+
+
+def _backward(
+    graph: Graph,
+    values: list[Any],
+    steps: list[Step] | None = None,
+    kinks: dict[int, str] | None = None,
+) -> tuple[list[Any], bytearray]:
+    """Reverse sweep from the output; records steps and kinks when given containers to fill."""
+    nodes = graph.nodes
+    grads: list[Any] = [None] * len(nodes)
+    reaches = bytearray(len(nodes))
+    output = graph.output
+    grads[output] = _as_value(np.ones(np.shape(values[output])))
+    reaches[output] = 1
+    for node_id in range(output, -1, -1):
+        node = nodes[node_id]
+        if not node.inputs or not reaches[node_id]:
+            continue
+        args = [values[i] for i in node.inputs]
+        upstream = grads[node_id]
+        contributions, locals_ = _through(node.op, upstream, args, values[node_id])  # type: ignore[arg-type]
+        for input_id, contribution in zip(node.inputs, contributions):
+            total = grads[input_id]  # a fresh sum: never add into an array another node holds
+            grads[input_id] = contribution if total is None else total + contribution
+            reaches[input_id] = 1
+        if steps is not None and kinks is not None:
+            _record(graph, node, locals_, upstream, contributions, steps, kinks, args)
+    zeros = [_as_value(np.zeros(np.shape(v))) for v in values]
+    return [zero if g is None else g for g, zero in zip(grads, zeros)], reaches
+
+
+def _through(op: Op, upstream: Any, args: list[Any], out: Any) -> tuple[list[Any], list[Any]]:
+    """Each input's share of the upstream gradient, and the elementwise locals if any."""
+    if op.vjp is not None:
+        return [_as_value(s) for s in op.vjp(upstream, *args, out)], [None] * len(args)
+    locals_ = [_as_value(local) for local in _elementwise(op).partials(*args, out)]
+    shares = [
+        _as_value(unbroadcast(np.multiply(upstream, local), np.shape(arg)))
+        for arg, local in zip(args, locals_)
+    ]
+    return shares, locals_
+
+
+def _record(
+    graph: Graph,
+    node: Node,
+    locals_: list[Any],
+    upstream: Any,
+    contributions: list[Any],
+    steps: list[Step],
+    kinks: dict[int, str],
+    args: list[Any],
+) -> None:
+    variable = [graph.nodes[i].op != CONST for i in node.inputs]
+    for input_id, local, contribution, wanted in zip(node.inputs, locals_, contributions, variable):
+        if wanted:
+            steps.append(Step(node.id, input_id, local, upstream, contribution))
+    note = _kink(node.op, args)  # type: ignore[arg-type]
+    if note and _matters(locals_, variable):
+        kinks[node.id] = note
+
+
+def _matters(locals_: list[Any], variable: list[bool]) -> bool:
+    """False when every non-finite local derivative leads into a constant, as in W^2."""
+    odd = [
+        wanted
+        for local, wanted in zip(locals_, variable)
+        if local is not None and not np.all(np.isfinite(local))
+    ]
+    return not odd or any(odd)
+
+
+def _kink(op: Op, args: list[Any]) -> str | None:
+    """The scalar op's note for the first element that sits on a kink, if a small array has one."""
+    if op.kink is None or any(np.size(a) > _KINK_SEARCH_LIMIT for a in args):
+        return None
+    arrays = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
+    for index in np.ndindex(arrays[0].shape):
+        elements = [float(a[index]) for a in arrays]
+        try:
+            note = op.kink(*elements, OPS[op.name].forward(*elements))
+        except _ARITH_ERRORS:
+            continue
+        if note:
+            return note + (f" (at index {list(index)})" if index else "")
+    return None
