@@ -5,19 +5,30 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.errors import BackpropError, UsageError
 from backprop_cli.graph import Graph
 from backprop_cli.ops import INPUT
 from backprop_cli.parser import parse
 
+if TYPE_CHECKING:
+    from backprop_cli.array_values import ArrayReader
 
-def parse_bindings(arguments: Iterable[str]) -> dict[str, float]:
-    """NAME=VALUE pairs, several per argument when separated by commas."""
-    bindings: dict[str, float] = {}
+# Values that make an array: randn(3, 4), zeros(3), ... (array_values.py).
+INITIALISERS = ("randn", "rand", "zeros", "ones", "eye")
+
+
+def parse_bindings(arguments: Iterable[str], seed: int | None = None) -> dict[str, Any]:
+    """NAME=VALUE pairs, several per argument when separated by commas.
+
+    A value is a number (float) or an array; `seed` makes randn(...) and rand(...) repeatable.
+    """
+    bindings: dict[str, Any] = {}
+    arrays: list[ArrayReader] = []  # made on the first array: one random generator for all
     for argument in arguments:
         for item in _split_items(argument):
-            name, value = parse_binding(item)
+            name, value = parse_binding(item, arrays, seed)
             if name in bindings:
                 raise UsageError(f"{name} is bound twice (in {argument!r})")
             bindings[name] = value
@@ -25,12 +36,12 @@ def parse_bindings(arguments: Iterable[str]) -> dict[str, float]:
 
 
 def _split_items(argument: str) -> list[str]:
-    # Commas inside parentheses belong to a value such as max(1, 2).
+    # Commas inside brackets belong to a value such as max(1, 2) or [1, 2].
     items: list[str] = []
     current: list[str] = []
     depth = 0
     for char in argument:
-        depth += (char == "(") - (char == ")")
+        depth += (char in "([") - (char in ")]")
         if char == "," and depth == 0:
             items.append("".join(current))
             current = []
@@ -40,8 +51,10 @@ def _split_items(argument: str) -> list[str]:
     return [item.strip() for item in items if item.strip()] or [argument]
 
 
-def parse_binding(item: str) -> tuple[str, float]:
-    """One NAME=VALUE; the value is a number or a constant expression such as pi/2."""
+def parse_binding(
+    item: str, arrays: list[ArrayReader] | None = None, seed: int | None = None
+) -> tuple[str, Any]:
+    """One NAME=VALUE: a number, a constant expression such as pi/2, or an array."""
     name, equals, value_text = item.partition("=")
     # NFC, as the parser normalizes program text: a pasted 'é' matches either way.
     name, value_text = unicodedata.normalize("NFC", name.strip()), value_text.strip()
@@ -55,7 +68,24 @@ def parse_binding(item: str) -> tuple[str, float]:
         )
     if not value_text:
         raise UsageError(f"bad binding {item!r}: the value after '=' is missing")
+    if looks_like_array(value_text):
+        return name, _array_reader(arrays, seed).read(item, value_text)
     return name, _constant_value(item, value_text)
+
+
+def looks_like_array(text: str) -> bool:
+    """Whether a binding's value asks for an array: [1, 2], @w.npy, randn(3, 4), ..."""
+    return text.startswith(("[", "@")) or text.partition("(")[0].strip() in INITIALISERS
+
+
+def _array_reader(arrays: list[ArrayReader] | None, seed: int | None) -> ArrayReader:
+    from backprop_cli.array_values import ArrayReader  # NumPy only when a value is an array
+
+    if arrays is None:
+        return ArrayReader(seed)
+    if not arrays:
+        arrays.append(ArrayReader(seed))
+    return arrays[0]
 
 
 def _is_name(text: str) -> bool:
@@ -76,7 +106,7 @@ def _constant_value(item: str, text: str) -> float:
     return value
 
 
-def check_bindings(graph: Graph, bindings: dict[str, float]) -> list[str]:
+def check_bindings(graph: Graph, bindings: dict[str, Any]) -> list[str]:
     """Warnings for names the program does not use; raises for names it computes."""
     inputs = {str(node.name) for node in graph.inputs}
     warnings = []
@@ -101,7 +131,7 @@ def _unused_warning(name: str, inputs: list[str]) -> str:
     return f"warning: {name} is not used by the program (its inputs: {listed}){suggestion}"
 
 
-def unbound_inputs(graph: Graph, bindings: dict[str, float]) -> list[str]:
+def unbound_inputs(graph: Graph, bindings: dict[str, Any]) -> list[str]:
     """Inputs with neither a binding nor a value assigned in the program."""
     return [
         str(node.name)

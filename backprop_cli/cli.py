@@ -99,6 +99,12 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
     show_default=True,
     help="mermaid, dot, markdown: lay the graph out left to right or top to bottom.",
 )
+@click.option(
+    "--seed",
+    type=int,
+    metavar="N",
+    help="Seed for randn(...) and rand(...) values: the same N gives the same arrays.",
+)
 @click.version_option(__version__, "-V", "--version", prog_name="backprop")
 def main(
     program: str | None,
@@ -114,6 +120,7 @@ def main(
     output: Path | None,
     gradients: bool,
     direction: str,
+    seed: int | None,
 ) -> None:
     """Differentiate PROGRAM by backpropagation, binding inputs as NAME=VALUE.
 
@@ -130,12 +137,12 @@ def main(
         if output is not None and (file is not None or data is not None):
             raise UsageError("-o/--output takes the output of one PROGRAM, not of --file or --data")
         if file is not None:
-            _exit_batch(_run_file(file, arguments, fmt, options, jobs))
+            _exit_batch(_run_file(file, arguments, fmt, options, jobs, seed))
         if program is None:
             raise click.UsageError("Missing argument 'PROGRAM' (or give --file FILE).")
         if data is not None:
-            _exit_batch(_run_data(program, data, bindings, fmt, options, data_format, reduce))
-        text = _run(program, bindings, fmt, options)
+            _exit_batch(_run_data(program, data, bindings, fmt, options, data_format, reduce, seed))
+        text = _run(program, bindings, fmt, options, seed)
         if output is not None:
             write_atomically(output, text if text.endswith("\n") else text + "\n")
             return
@@ -145,8 +152,14 @@ def main(
     _write(text)
 
 
-def _run(program: str, binding_args: tuple[str, ...], fmt: str, options: RenderOptions) -> str:
-    bindings = parse_bindings(binding_args)
+def _run(
+    program: str,
+    binding_args: tuple[str, ...],
+    fmt: str,
+    options: RenderOptions,
+    seed: int | None = None,
+) -> str:
+    bindings = parse_bindings(binding_args, seed)
     text, filename = read_program(program)
     graph = parse(text, bound=bindings.keys(), filename=filename)
     for warning in check_bindings(graph, bindings):
@@ -165,9 +178,14 @@ def _run(program: str, binding_args: tuple[str, ...], fmt: str, options: RenderO
 
 
 def _run_file(
-    path: str, binding_args: tuple[str, ...], fmt: str, options: RenderOptions, jobs: int | None
+    path: str,
+    binding_args: tuple[str, ...],
+    fmt: str,
+    options: RenderOptions,
+    jobs: int | None,
+    seed: int | None = None,
 ) -> int:
-    bindings = parse_bindings(binding_args)
+    bindings = parse_bindings(binding_args, seed)
     writer = record_writer(_record_format(fmt, "--file"), "line", options)
     with open_input(path, "program file") as stream:
         lines = progress_lines(stream) if _show_progress() else batch.program_lines(stream)
@@ -184,10 +202,11 @@ def _run_data(
     options: RenderOptions,
     data_format: str | None,
     reduce: str | None,
+    seed: int | None = None,
 ) -> int:
     from backprop_cli import data_mode, data_rows  # NumPy is imported only here
 
-    bindings = parse_bindings(binding_args)
+    bindings = parse_bindings(binding_args, seed)
     text, filename = read_program(program)
     graph = parse(text, bound=bindings.keys(), filename=filename)
     for warning in check_bindings(graph, bindings):

@@ -1,0 +1,110 @@
+"""Array values of bindings: JSON arrays, .npy/.csv/.json files, and randn/zeros/ones/... .
+
+Only a binding that needs an array comes here, so a scalar one-liner never imports NumPy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from backprop_cli.errors import UsageError
+
+_CALL = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$", re.DOTALL)
+_SIZE = re.compile(r"^\s*\d+\s*$")
+
+
+class ArrayReader:
+    """Turns binding values into float64 arrays; one random generator for all of them."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._generator: Any = None
+
+    def read(self, item: str, text: str) -> Any:
+        """The array that `text` stands for; UsageError naming `item` when it stands for none."""
+        try:
+            if text.startswith("["):
+                return _checked(_from_json(text), text)
+            if text.startswith("@"):
+                return _checked(_from_file(text[1:]), text)
+            return self._initialise(text)
+        except (UsageError, OSError, ValueError) as error:
+            reason = error.message if isinstance(error, UsageError) else _reason(error)
+            raise UsageError(f"bad binding {item!r}: {reason}") from None
+
+    def _initialise(self, text: str) -> Any:
+        import numpy as np
+
+        match = _CALL.match(text)
+        assert match is not None
+        name, arguments = match.groups()
+        sizes = [part for part in arguments.split(",") if part.strip()]
+        if not all(_SIZE.match(part) for part in sizes):
+            raise UsageError(f"{name}() takes sizes as whole numbers, e.g. {name}(3, 4)")
+        shape = tuple(int(part) for part in sizes)
+        if name == "eye":
+            if len(shape) != 1:
+                raise UsageError("eye(n) takes one size: the n×n identity")
+            return np.eye(shape[0])
+        if name in ("zeros", "ones"):
+            return np.full(shape, 0.0 if name == "zeros" else 1.0)
+        generator = self._random()
+        return generator.standard_normal(shape) if name == "randn" else generator.random(shape)
+
+    def _random(self) -> Any:
+        if self._generator is None:
+            import numpy as np
+
+            self._generator = np.random.default_rng(self.seed)
+        return self._generator
+
+
+def _from_json(text: str) -> Any:
+    import numpy as np
+
+    try:
+        data = json.loads(text.replace("−", "-"))
+    except json.JSONDecodeError as error:
+        where = f"{error.msg} at column {error.colno}"
+        raise UsageError(f"{text!r} is not a JSON array ({where})") from None
+    return np.array(data, dtype=float)
+
+
+def _from_file(name: str) -> Any:
+    import numpy as np
+
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"no such file: {name}")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.asarray(np.load(path, allow_pickle=False), dtype=float)
+    if suffix == ".json":
+        return _from_json(path.read_text(encoding="utf-8"))
+    if suffix in (".csv", ".txt"):
+        return np.loadtxt(path, delimiter="," if suffix == ".csv" else None, dtype=float, ndmin=1)
+    raise UsageError(f"{name}: expected a .npy, .csv or .json file")
+
+
+def _checked(array: Any, text: str) -> Any:
+    import numpy as np
+
+    if array.dtype == object:
+        raise UsageError("the rows of an array must all have the same length")
+    if not np.all(np.isfinite(array)):
+        raise UsageError("an array of finite numbers is expected")
+    return array
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, FileNotFoundError):
+        return f"no such file: {error.filename}"
+    if isinstance(error, OSError):
+        return f"cannot read {error.filename}: {error.strerror}"
+    text = str(error).split("\n")[0]
+    if "inhomogeneous" in text or "sequence" in text:
+        return "the rows of an array must all have the same length"
+    return text
