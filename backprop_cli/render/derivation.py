@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from backprop_cli.engine import Evaluation, Step
 from backprop_cli.graph import is_leaf
-from backprop_cli.ops import Op
+from backprop_cli.op import Op
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import format_number, parenthesized
+from backprop_cli.shapes import shape_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,17 @@ class Derivation:
                 continue
             op: Op = node.op  # type: ignore[assignment]
             symbolic = self._apply(op, [self.names[i] for i in node.inputs])
-            numeric = self._apply(op, [self.number(values[i]) for i in node.inputs])
-            yield Line(self.names[node.id], (symbolic,), (numeric,), self.number(values[node.id]))
+            operands = [values[i] for i in node.inputs]
+            # Large arrays are shown once, as the result, not again as operands.
+            numeric = (
+                ()
+                if any(_size(v) > _SHOWN_OPERAND for v in operands)
+                else (self._apply(op, [self.number(v) for v in operands]),)
+            )
+            note = _shape_note(values[node.id])
+            yield Line(
+                self.names[node.id], (symbolic,), numeric, self.number(values[node.id]), note
+            )
 
     def _apply(self, op: Op, operands: list[str]) -> str:
         if not op.is_call:
@@ -92,9 +103,11 @@ class Derivation:
     def _edge(self, step: Step, position: int, note: str, path: int, paths: int) -> Line:
         out, node, wrt = self.output_name, self.names[step.node], self.names[step.input]
         rule = self._rule(step.node, position)
-        local = self.number(step.local)
         if paths > 1:
             note = "; ".join(filter(None, [f"path {path} of {paths}", note]))
+        if self.evaluation.arrays:
+            return self._array_edge(step, rule, note)
+        local = self.number(step.local)
         if step.node == self.graph.output:
             only = (rule,) if rule != local else ()
             return Line(self.d(out, wrt), only, (), self.number(step.contribution), note)
@@ -105,25 +118,69 @@ class Derivation:
         numeric = (f"{upstream} · {parenthesized(local)}",)
         return Line(self.d(out, wrt), symbolic, numeric, self.number(step.contribution), note)
 
+    def _array_edge(self, step: Step, rule: str, note: str) -> Line:
+        """`∂J/∂W2 = ∂J/∂o · ∂o/∂W2 = ∂J/∂o · hᵀ`: arrays multiply through, as in seed 003."""
+        out, node, wrt = self.output_name, self.names[step.node], self.names[step.input]
+        note = "; ".join(filter(None, [_shape_note(step.contribution), note]))
+        chain = f"{self.d(out, node)} · {self.d(node, wrt)}"
+        if step.local is None:  # the rule already says how the upstream gradient enters
+            symbolic = (rule,) if step.node == self.graph.output else (chain, rule)
+            return Line(self.d(out, wrt), symbolic, (), self.number(step.contribution), note)
+        times = "⊙" if _size(step.upstream) > 1 or _size(step.local) > 1 else "·"
+        if step.node == self.graph.output:
+            result = self.number(step.contribution)
+            return Line(self.d(out, wrt), (rule,) if rule != result else (), (), result, note)
+        symbolic = (chain, f"{self.d(out, node)} {times} {parenthesized(rule)}")
+        small = _size(step.upstream) <= _SHOWN_OPERAND and _size(step.local) <= _SHOWN_OPERAND
+        numeric = (
+            (
+                f"{parenthesized(self.number(step.upstream))} {times} "
+                f"{parenthesized(self.number(step.local))}",
+            )
+            if small
+            else ()
+        )
+        return Line(self.d(out, wrt), symbolic, numeric, self.number(step.contribution), note)
+
     def _rule(self, node_id: int, position: int) -> str:
         node = self.graph.nodes[node_id]
         op: Op = node.op  # type: ignore[assignment]
         operands = [parenthesized(self.names[i]) for i in node.inputs]
-        return op.rules[position].format(*operands, out=self.names[node_id])
+        output = node_id == self.graph.output
+        upstream = "1" if output else self.d(self.output_name, self.names[node_id])
+        return op.rules[position].format(*operands, out=self.names[node_id], up=upstream)
 
     def _sum(self, node_id: int, contributions: list[float]) -> Line:
         terms = " + ".join(parenthesized(self.number(c)) for c in contributions)
-        total = self.number(self.evaluation.grads[node_id])
+        total = self.evaluation.grads[node_id]
         name = self.names[node_id]
+        shown = () if any(_size(c) > _SHOWN_OPERAND for c in contributions) else (terms,)
+        note = f"fan-out: the sum over {len(contributions)} paths"
         return Line(
             self.d(self.output_name, name),
             (),
-            (terms,),
-            total,
-            f"fan-out: the sum over {len(contributions)} paths",
+            shown,
+            self.number(total),
+            "; ".join(filter(None, [_shape_note(total), note])),
         )
 
     def gate(self, node_id: int) -> str:
         """The seeds' name for how this node routes its gradient, if it has one."""
         op = self.graph.nodes[node_id].op
         return op.gate if isinstance(op, Op) else ""
+
+
+# Arrays up to this many elements are also shown as operands, not only as results.
+_SHOWN_OPERAND = 6
+
+
+def _size(value: Any) -> int:
+    return int(getattr(value, "size", 1))
+
+
+def _shape_note(value: Any) -> str:
+    """`∈ ℝ^(4×3)` for an array, as the seeds give shapes; nothing for a number."""
+    shape = getattr(value, "shape", ())
+    if not shape:
+        return ""
+    return f"∈ ℝ^{shape[0]}" if len(shape) == 1 else f"∈ ℝ^({shape_label(shape)})"
