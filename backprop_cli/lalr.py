@@ -3,25 +3,26 @@
 Lark's own loop (`_lark_parser._Parser`) makes a Token object with line and column for every
 token and goes through several wrappers for every reduction: about half of the time of a
 million-node program. This loop runs the same tables with one regular expression for all
-terminals, in Lark's order, and calls GraphBuilder's methods directly, filtering children as
-Lark does but decided once per process. A `?rule` that passes its one child through only
-changes state. At the first token it cannot take it raises
-`Fallback`, and parser.py reruns Lark's own parser, which then reports the error as before.
-The tokens it accepts are the ones Lark's contextual lexer would give: each one is the first
-terminal to match in Lark's order, and it is acceptable in the parser's state.
+terminals, in Lark's order, and calls GraphBuilder's functions directly, filtering children
+as Lark does but decided once per process. A `?rule` that passes its one child through costs
+nothing: the goto after each reduction already skips it (`_Gotos`). At the first token it
+cannot take it raises `Fallback`, and parser.py reruns Lark's own parser, which then reports
+the error as before. The tokens it accepts are the ones Lark's contextual lexer would give:
+each one is the first terminal to match in Lark's order, and it is acceptable in the
+parser's state. The tables come straight from the generated module's serialized data, so a
+start does not build Lark's whole parser (its lexers, callbacks and options) only to read them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from backprop_cli import _lark_parser as lark
 
 _END = "$END"
+_SHIFT = 0  # the action code of a shift in the serialized parse table
 
 
 class Fallback(Exception):
@@ -53,6 +54,26 @@ class Callback(NamedTuple):
     children: tuple[tuple[int, bool], ...] | None  # (index, splice?) of those kept; None: all
 
 
+class _Gotos(dict[tuple[int, str, str], int]):
+    """(state below, nonterminal, lookahead) -> the state after the goto and after every
+    `?rule` reduction that only passes its child on: those need no value, only the lookahead.
+    Filled as met."""
+
+    def __init__(self, actions: dict[int, dict[str, int | Reduce]]) -> None:
+        super().__init__()
+        self.actions = actions
+
+    def __missing__(self, key: tuple[int, str, str]) -> int:
+        below, origin, kind = key
+        state: Any = self.actions[below][origin]
+        action = self.actions[state].get(kind)
+        while isinstance(action, Reduce) and action.passes:  # pop `state`, goto again
+            state = self.actions[below][action.origin]
+            action = self.actions[state].get(kind)
+        self[key] = state
+        return state  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class Tables:
     """The parse table with reductions resolved, and the lexer as one pattern."""
@@ -61,33 +82,71 @@ class Tables:
     callbacks: list[Callback | None]  # indexed by Reduce.rule
     pattern: re.Pattern[str]
     ignore: frozenset[str]
+    # Lark's "unless": a regexp terminal's match that is exactly the text of a string terminal
+    # of the same priority takes that terminal's type (a keyword that NAME also matches).
+    retype: dict[str, dict[str, str]]
     start: int
     end: int
+    gotos: _Gotos
+    functions: dict[type, list[Any]] = field(default_factory=dict)  # builder class -> _reductions
 
 
-def tables(frontend: Any) -> Tables:
-    """Rebuild the standalone parser's tables for this loop (once per process)."""
-    parse_table = frontend.parser.parser.parser.parse_table
-    root = frontend.parser.lexer.root_lexer
-    numbers: dict[Any, int] = {}  # rule -> its index, in order of first appearance
+def tables(data: dict[str, Any], memo: dict[int, Any]) -> Tables:
+    """The tables of the standalone parser's DATA and MEMO (once per process)."""
+    frontend = data["parser"]
+    table = frontend["parser"]
+    symbols = table["tokens"]
+    reductions: dict[int, Reduce] = {}  # memo id of a rule -> its Reduce
+    callbacks: list[Callback | None] = []  # numbered in order of first appearance
     actions: dict[int, dict[str, int | Reduce]] = {}
-    for state, row in parse_table.states.items():
+    for state, row in table["states"].items():
         actions[state] = {}
         for symbol, (action, argument) in row.items():
-            if action is lark.Shift:
-                actions[state][symbol] = argument
-            else:
-                number = numbers.setdefault(argument, len(numbers))
-                actions[state][symbol] = _reduce(argument, number)
-    alternatives = (f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in root.terminals)
+            if action == _SHIFT:
+                actions[state][symbols[symbol]] = argument
+                continue
+            reduce = reductions.get(argument["@"])
+            if reduce is None:
+                rule = lark.Rule.deserialize(memo[argument["@"]], {})
+                reduce = reductions[argument["@"]] = _reduce(rule, len(callbacks))
+                callbacks.append(_callback(rule))
+            actions[state][symbols[symbol]] = reduce
+    lexer = frontend["lexer_conf"]
+    terminals = _terminals(lexer, memo)
+    pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+    compiled = re.compile(pattern, lexer["g_regex_flags"])
     return Tables(
         actions,
-        [_callback(rule) for rule in numbers],
-        re.compile("|".join(alternatives), root.g_regex_flags),
-        frozenset(root.ignore_types),
-        parse_table.start_states["start"],
-        parse_table.end_states["start"],
+        callbacks,
+        compiled,
+        frozenset(lexer["ignore"]),
+        _retype(compiled, terminals),
+        table["start_states"]["start"],
+        table["end_states"]["start"],
+        _Gotos(actions),
     )
+
+
+def _terminals(lexer: dict[str, Any], memo: dict[int, Any]) -> list[Any]:
+    """The terminals in the order Lark's BasicLexer tries them."""
+    terminals = [lark.TerminalDef.deserialize(memo[ref["@"]], {}) for ref in lexer["terminals"]]
+    terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    return terminals
+
+
+def _retype(pattern: re.Pattern[str], terminals: list[Any]) -> dict[str, dict[str, str]]:
+    # A token whose text is exactly `s` was matched by the first terminal that matches all of
+    # `s`: the one to look up is the first to fullmatch `s`.
+    retype: dict[str, dict[str, str]] = {}
+    by_name = {t.name: t for t in terminals}
+    for terminal in terminals:
+        if terminal.pattern.type != "str":
+            continue
+        match = pattern.fullmatch(terminal.pattern.value)
+        first = by_name[match.lastgroup] if match and match.lastgroup else terminal
+        if first.pattern.type == "re" and first.priority == terminal.priority:
+            retype.setdefault(first.name, {})[terminal.pattern.value] = terminal.name
+    return retype
 
 
 def _reduce(rule: Any, index: int) -> Reduce:
@@ -119,23 +178,25 @@ def _callback(rule: Any) -> Callback | None:
     return Callback(rule.alias or rule.origin.name, None if as_they_are and not inlined else kept)
 
 
-def bind(tables: Tables, builder: Any) -> list[Callable[..., Any] | None]:
-    """The callables of one parse: the builder's methods, or the splicing of an `_rule`."""
-    return [callback and _bind(callback, builder) for callback in tables.callbacks]
+def _reductions(tables: Tables, builder: type) -> list[Any]:
+    """Per rule: (function or None to splice, kept children or None for all); once per class."""
+    found = tables.functions.get(builder)
+    if found is None:
+        found = tables.functions[builder] = [
+            callback and (_function(builder, callback.name), callback.children)
+            for callback in tables.callbacks
+        ]
+    return found
 
 
-def _bind(callback: Callback, builder: Any) -> Callable[..., Any]:
-    children = callback.children
-    if callback.name.startswith("_"):
-        return partial(_kept, children)
-    method = getattr(builder, callback.name)
-    method = getattr(method, "base_func", method)  # past lark's v_args wrapper
-    if children is None:
-        return method  # type: ignore[no-any-return]
-    return lambda *values: method(*_kept(children, *values))
+def _function(builder: type, name: str) -> Any:
+    if name.startswith("_"):
+        return None  # an `_rule`: its value is the list of its children, spliced by its parent
+    method = getattr(builder, name)
+    return getattr(method, "base_func", method)  # past lark's v_args wrapper: (self, *children)
 
 
-def _kept(children: Any, *values: Any) -> list[Any]:
+def _kept(children: Any, values: list[Any]) -> list[Any]:
     kept: list[Any] = []
     for index, splice in children:
         if splice:
@@ -145,53 +206,60 @@ def _kept(children: Any, *values: Any) -> list[Any]:
     return kept
 
 
-def _tokens(tables: Tables, text: str) -> Iterator[tuple[str, Lexeme]]:
-    position = 0
-    ignore = tables.ignore
-    for match in tables.pattern.finditer(text):
-        start = match.start()
-        if start != position:  # characters no terminal matches
-            raise Fallback
-        position = match.end()
-        kind = match.lastgroup
-        if kind in ignore:
-            continue
-        token = Lexeme(match.group())
-        token.type, token.start_pos, token.end_pos = kind, start, position  # type: ignore[assignment]
-        yield kind, token  # type: ignore[misc]
-    if position != len(text):
-        raise Fallback
-    end = Lexeme("")
-    end.type, end.start_pos, end.end_pos = _END, position, position
-    yield _END, end
-
-
-def run(tables: Tables, text: str, callbacks: list[Any]) -> None:
-    """Parse `text`, calling `callbacks` (from `bind`) at each reduction; raises Fallback."""
-    actions = tables.actions
-    states = [tables.start]
-    values: list[Any] = []
+def run(tables: Tables, text: str, builder: Any) -> None:
+    """Parse `text`, calling `builder`'s methods at each reduction; raises Fallback."""
+    actions, gotos, ignore, retype = tables.actions, tables.gotos, tables.ignore, tables.retype
+    reductions = _reductions(tables, type(builder))
+    # Pattern.scanner: each match() starts where the last one ended (~20% faster than match(pos))
+    match = tables.pattern.scanner(text).match  # type: ignore[attr-defined]
     end = tables.end
-    for kind, token in _tokens(tables, text):
+    state: Any = tables.start
+    kind: Any
+    states = [state]
+    values: list[Any] = []
+    position = 0
+    while True:
+        found = match()
+        if found is None:
+            if position != len(text):  # characters no terminal matches
+                raise Fallback
+            kind, token = _END, _lexeme("", _END, position, position)
+        else:
+            kind, start, position = found.lastgroup, position, found.end()
+            if kind in ignore:
+                continue
+            token = Lexeme(found.group())
+            if kind in retype:
+                kind = retype[kind].get(token, kind)
+            token.type, token.start_pos, token.end_pos = kind, start, position
         while True:
-            action = actions[states[-1]].get(kind)
+            action = actions[state].get(kind)
             if action is None:
                 raise Fallback
             if action.__class__ is int:  # shift
-                states.append(action)
+                state = action
+                states.append(state)
                 values.append(token)
                 break
-            size, origin, rule, passes = action  # type: ignore[misc]
-            if passes:
-                states[-1] = actions[states[-2]][origin]  # type: ignore[assignment]
-                continue
+            # A reduction. `?rule`s that pass their child on never get here: see _Gotos.
+            size, origin, rule, _ = action  # type: ignore[misc]
             if size:
                 children = values[-size:]
                 del values[-size:]
                 del states[-size:]
             else:
                 children = []
-            values.append(callbacks[rule](*children))
-            states.append(actions[states[-1]][origin])  # type: ignore[arg-type]
-            if states[-1] == end:
+            function, kept = reductions[rule]
+            if kept is not None:
+                children = _kept(kept, children)
+            values.append(children if function is None else function(builder, *children))
+            state = gotos[states[-1], origin, kind]
+            if state == end:
                 return
+            states.append(state)
+
+
+def _lexeme(text: str, kind: str, start: int, end: int) -> Lexeme:
+    token = Lexeme(text)
+    token.type, token.start_pos, token.end_pos = kind, start, end
+    return token

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from backprop_cli import BackpropError, lalr
-from backprop_cli.parser import GraphBuilder, _normalize, _run_fast, _run_parser
+from backprop_cli import _lark_parser as standalone
+from backprop_cli.parser import GraphBuilder, _fast_tables, _normalize, _run_fast, _run_parser
 from backprop_cli.source import Source
 
 PROGRAMS = [
@@ -47,3 +48,61 @@ def test_same_graph_as_larks_parser(text: str) -> None:
 def test_errors_come_from_larks_parser_or_the_builder(text: str) -> None:
     with pytest.raises((lalr.Fallback, BackpropError)):
         _graph(_run_fast, text)
+
+
+def test_tables_are_those_of_larks_deserialized_parser() -> None:
+    tables = _fast_tables()
+    frontend = standalone.Lark_StandAlone().parser
+    root = frontend.lexer.root_lexer
+    assert list(tables.pattern.groupindex) == [t.name for t in root.terminals]
+    assert tables.ignore == root.ignore_types
+    parse_table = frontend.parser.parser.parse_table
+    assert tables.start == parse_table.start_states["start"]
+    assert tables.end == parse_table.end_states["start"]
+    for state, row in parse_table.states.items():
+        for symbol, (action, argument) in row.items():
+            ours = tables.actions[state][symbol]
+            if action is standalone.Shift:
+                assert ours == argument
+            else:
+                assert isinstance(ours, lalr.Reduce)
+                assert (ours.size, ours.origin) == (len(argument.expansion), argument.origin.name)
+
+
+KEYWORDS = r"""
+start: "let" NAME -> bind
+     | NAME -> use
+NAME: /[a-z]+/
+%ignore " "
+"""
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def bind(self, name: str) -> None:
+        self.calls.append(("bind", str(name)))
+
+    def use(self, name: str) -> None:
+        self.calls.append(("use", str(name)))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("let x", [("bind", "x")]), ("letter", [("use", "letter")]), ("x", [("use", "x")])],
+)
+def test_a_keyword_that_name_also_matches_takes_its_own_type(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    # Lark's lexer retypes a NAME whose text is exactly "let"; so must the fast loop.
+    lark = pytest.importorskip("lark")
+    parser = lark.Lark(KEYWORDS, parser="lalr")
+    data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
+    tables = lalr.tables(data, memo)
+    recorder = _Recorder()
+    lalr.run(tables, text, recorder)
+    assert recorder.calls == expected
+    assert parser.parse(text).data == expected[0][0]
+    with pytest.raises(lalr.Fallback):
+        lalr.run(tables, "let", _Recorder())
