@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -204,7 +204,7 @@ def _run_data(
     reduce: str | None,
     seed: int | None = None,
 ) -> int:
-    from backprop_cli import data_mode, data_rows  # NumPy is imported only here
+    from backprop_cli import data_each_row, data_mode, data_rows  # NumPy is imported only here
 
     bindings = parse_bindings(binding_args, seed)
     text, filename = read_program(program)
@@ -216,11 +216,13 @@ def _run_data(
         _record_format(fmt, "--data"), "rows" if reduce else "row", options, names
     )
     data_format = data_format or data_rows.format_of(path)
+    # Scalar programs sweep whole columns at once; programs over arrays go row by row.
+    mode: Any = data_each_row if data_each_row.needs_rows(graph, bindings) else data_mode
     with open_input(path, "data file") as stream:
         chunks = data_rows.read_chunks(stream, data_format, names)
         if reduce:
-            return _stream(data_mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
-        return _stream(data_mode.run_rows(graph, chunks, bindings), writer)
+            return _stream(mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
+        return _stream(mode.run_rows(graph, chunks, bindings), writer)
 
 
 def _check_modes(file: str | None, data: str | None, reduce: str | None, jobs: int | None) -> None:

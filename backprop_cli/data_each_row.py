@@ -1,0 +1,107 @@
+"""--data for programs over arrays: each row is one evaluation by the tensor engine.
+
+Rows cannot be stacked into columns when the values are themselves arrays (W @ x with x one
+row's vector), so each row binds its cells (numbers, or JSON Lines lists as arrays) and runs
+alone. Array gradients are summed over rows with NumPy, as the column sweep sums numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from backprop_cli.data_rows import Chunk
+from backprop_cli.engine import Evaluation, evaluate
+from backprop_cli.errors import EvaluationError
+from backprop_cli.graph import Graph
+from backprop_cli.render.numbers import json_number
+from backprop_cli.render.records import Record, error_fields
+
+
+def needs_rows(graph: Graph, bindings: Mapping[str, Any]) -> bool:
+    """Whether the program runs on arrays, so that rows go one at a time."""
+    return graph.tensor or any(np.ndim(value) for value in bindings.values())
+
+
+def each_row(
+    graph: Graph, chunks: Iterable[Chunk], bindings: Mapping[str, Any]
+) -> Iterator[tuple[int, Evaluation | EvaluationError]]:
+    """(row number, its evaluation or why it failed) for every row, in order."""
+    for chunk in chunks:
+        for index in range(chunk.size):
+            number = chunk.first + index
+            try:
+                row = _row_bindings(graph, chunk, index, bindings)
+                yield number, evaluate(graph, {**row, **bindings})
+            except EvaluationError as error:
+                yield number, error
+
+
+def run_rows(graph: Graph, chunks: Iterable[Chunk], bindings: Mapping[str, Any]) -> Iterator[Record]:
+    """One record per row: {"row", "value", "gradients"} or {"row", "error"}."""
+    for number, result in each_row(graph, chunks, bindings):
+        yield _record(number, result)
+
+
+def reduce(
+    graph: Graph, chunks: Iterable[Chunk], bindings: Mapping[str, Any], how: str
+) -> Iterator[Record]:
+    """Each failed row's record, then {"rows", "value", "gradients"}: their sum or mean."""
+    totals: dict[str, Any] = {}
+    count = 0
+    for number, result in each_row(graph, chunks, bindings):
+        if isinstance(result, EvaluationError):
+            yield _record(number, result)
+            continue
+        count += 1
+        for name, value in [("value", result.value), *result.gradients.items()]:
+            totals[name] = totals[name] + value if name in totals else value
+    scale = 1.0 / count if how == "mean" and count else 1.0
+    names = [str(node.name) for node in graph.inputs]
+    gradients = {name: json_number(totals.get(name, 0.0) * scale) for name in names}
+    value = json_number(totals.get("value", 0.0) * scale)
+    yield {"rows": count, "value": value, "gradients": gradients}
+
+
+def _row_bindings(
+    graph: Graph, chunk: Chunk, index: int, bindings: Mapping[str, Any]
+) -> dict[str, Any]:
+    if index in chunk.errors:
+        raise EvaluationError(chunk.errors[index])
+    row: dict[str, Any] = {}
+    for node in graph.inputs:
+        name = str(node.name)
+        if name in bindings:
+            continue
+        cells = chunk.columns.get(name)
+        cell = cells[index] if cells is not None else None
+        row[name] = _cell_value(name, cell, node.value)
+    return row
+
+
+def _cell_value(name: str, cell: Any, default: float | None) -> Any:
+    """A number, or an array from a JSON Lines list; the program's own value when empty."""
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        if default is None:
+            raise EvaluationError(f"no value for {name}")
+        return default
+    try:
+        if isinstance(cell, list):
+            array = np.array(cell, dtype=float)
+            if np.all(np.isfinite(array)):
+                return array
+        elif not isinstance(cell, bool):
+            return float(cell)
+    except (TypeError, ValueError):
+        pass
+    shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
+    raise EvaluationError(f"{name} is not a number or an array of numbers: {shown}")
+
+
+def _record(number: int, result: Evaluation | EvaluationError) -> Record:
+    if isinstance(result, EvaluationError):
+        return {"row": number, "error": error_fields(result)}
+    gradients = {name: json_number(g) for name, g in result.gradients.items()}
+    return {"row": number, "value": json_number(result.value), "gradients": gradients}
