@@ -58,7 +58,12 @@ def error_text(error: dict[str, Any]) -> str:
 
 
 def cell(value: Any, precision: int | None = None) -> str:
-    """A JSON-ready number (int, float, or "NaN"/"Infinity") as text, via format_number."""
+    """A JSON-ready number (int, float, or "NaN"/"Infinity") as text, via format_number.
+
+    An array (nested lists) is one cell holding its JSON text.
+    """
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return format_number(float(value), precision)
 
 
