@@ -39,7 +39,9 @@ def each_row(
                 yield number, error
 
 
-def run_rows(graph: Graph, chunks: Iterable[Chunk], bindings: Mapping[str, Any]) -> Iterator[Record]:
+def run_rows(
+    graph: Graph, chunks: Iterable[Chunk], bindings: Mapping[str, Any]
+) -> Iterator[Record]:
     """One record per row: {"row", "value", "gradients"} or {"row", "error"}."""
     for number, result in each_row(graph, chunks, bindings):
         yield _record(number, result)
