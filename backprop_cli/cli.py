@@ -36,7 +36,17 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
 """
 
 
+class _Command(click.Command):
+    """Remembers what came after a `--` separator: program text, never an option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note the words after `--` before click drops the separator."""
+        ctx.meta["after_separator"] = args[args.index("--") + 1 :] if "--" in args else []
+        return super().parse_args(ctx, args)
+
+
 @click.command(
+    cls=_Command,
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "ignore_unknown_options": True},
 )
@@ -128,7 +138,7 @@ def main(
     new lines; '@FILE' reads it from a file and '-' from standard input.
     """
     arguments = (program, *bindings) if program is not None else bindings
-    _reject_unknown_options(arguments)
+    _reject_unknown_options(arguments, click.get_current_context().meta["after_separator"])
     # A file gets colour codes only when --color asks for them.
     use_color = _use_color(color) if output is None else bool(color)
     options = RenderOptions(precision, use_color, gradients=gradients, direction=direction)
@@ -271,10 +281,12 @@ def _show_progress() -> bool:
     return sys.stderr.isatty() and not sys.stdout.isatty()
 
 
-def _reject_unknown_options(arguments: tuple[str, ...]) -> None:
+def _reject_unknown_options(arguments: tuple[str, ...], after_separator: list[str]) -> None:
     # Unknown options are let through so that a program may start with '-'
-    # ('-x^2'); a word that starts with '--' is still a mistyped option.
-    for argument in arguments:
+    # ('-x^2'); a word that starts with '--' is still a mistyped option,
+    # unless it comes after '--' ('backprop -- --x x=2').
+    free = len(after_separator)
+    for argument in arguments[: len(arguments) - free] if free else arguments:
         if argument.startswith("--") and len(argument) > 2:
             raise click.NoSuchOption(argument.split("=")[0])
 

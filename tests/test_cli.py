@@ -278,14 +278,14 @@ def test_program_may_start_with_minus() -> None:
     assert ok_json("−x^2", "x=3")["value"] == -9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._reject_unknown_options also rejects '--x' given after the '--' separator",
-)
 def test_double_dash_separator_passes_a_program_starting_with_double_minus() -> None:
     result = invoke("--", "--x", "x=2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "g = 2"
+
+
+def test_mistyped_option_before_the_separator_is_still_rejected() -> None:
+    assert_error(invoke("--fromat", "json", "--", "--x", "x=2"), 2, "No such option", "--fromat")
 
 
 def test_mistyped_option_is_a_usage_error() -> None:
