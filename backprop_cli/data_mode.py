@@ -170,7 +170,7 @@ def _sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[
 
 
 def _op(ops: dict[str, Op], op: Op | str) -> Op:
-    return ops[op.name]  # type: ignore[union-attr]
+    return ops[op.key]  # type: ignore[union-attr]
 
 
 def _failures(

@@ -35,6 +35,12 @@ class Op:
     shape: ShapeRule | None = None
     tensor: bool = False  # only arrays make sense of it: the program runs on NumPy
     axis_of: Callable[[int | None], Op] | None = None  # the op over one axis: sum(A, 0)
+    variant: str = ""  # a faster form of the op for a special case, such as a constant exponent
+
+    @property
+    def key(self) -> str:
+        """The op's entry in its table: the name, or name:variant."""
+        return f"{self.name}:{self.variant}" if self.variant else self.name
 
     def failure(self, args: Sequence[float], error: Exception | None) -> str:
         """Why forward gave no finite value for `args` (error: what it raised, if anything)."""

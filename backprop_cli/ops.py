@@ -11,6 +11,7 @@ from backprop_cli.op import Forward, Kink, Op, Partials
 from backprop_cli.tensor_ops import TENSOR_OPS
 
 _INF = math.inf
+CONSTANT_EXPONENT = "constant exponent"
 
 
 def _sigmoid(m: Any) -> Forward:
@@ -29,6 +30,15 @@ def _pow_partials(m: Any) -> Partials:
         log_a = m.log(m.where(a > 0, a, 1.0))
         d_exponent = m.where(a > 0, out * log_a, m.where(a == 0, 0.0, m.nan))
         return d_base, d_exponent
+
+    return partials
+
+
+def _constant_power_partials(m: Any) -> Partials:
+    # x^2 and friends: the exponent is a constant, so d/d(exponent), a log and three
+    # `where`s over every element, is never needed.
+    def partials(a: Any, b: float, out: Any) -> tuple[Any, float]:
+        return (0.0 if b == 0 else b * m.pow_or_nan(a, b - 1.0)), 0.0
 
     return partials
 
@@ -66,6 +76,12 @@ def _zero_note(what: str) -> Kink:
 
 def _sqrt_note(a: float, out: float) -> str | None:
     return "sqrt'(0) is infinite: the tangent is vertical at 0" if a == 0 else None
+
+
+def _constant_power_note(a: float, b: float, out: float) -> str | None:
+    if a == 0 and 0 < b < 1:
+        return "0 to a power below 1: the tangent is vertical (infinite slope)"
+    return None
 
 
 def _pow_note(a: float, b: float, out: float) -> str | None:
@@ -117,6 +133,17 @@ def build_ops(m: Any) -> dict[str, Op]:
             ("{1}·{0}^({1} - 1)", "{out}·log({0})"),
             domain=_pow_domain,
             kink=_pow_note,
+        ),
+        Op(
+            "pow",
+            2,
+            m.pow,
+            _constant_power_partials(m),
+            "{0}^{1}",
+            ("{1}·{0}^({1} - 1)", "0"),
+            domain=_pow_domain,
+            kink=_constant_power_note,
+            variant=CONSTANT_EXPONENT,
         ),
         Op("exp", 1, m.exp, lambda a, out: (out,), "exp({0})", ("exp({0})",)),
         Op(
@@ -189,7 +216,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             gate="min gate: router",
         ),
     ]
-    return {op.name: op for op in table}
+    return {op.key: op for op in table}
 
 
 def _pow_domain(a: float, b: float) -> str:
@@ -209,11 +236,14 @@ def array_ops() -> dict[str, Op]:
 FUNCTIONS: dict[str, Op] = {
     name: op
     for name, op in (OPS | TENSOR_OPS).items()
-    if op.name not in {"add", "sub", "mul", "div", "neg", "matmul"}
+    if op.name not in {"add", "sub", "mul", "div", "neg", "matmul"} and not op.variant
 }
 
 # Constants a bare name means unless the program assigns it or the command line binds it.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+# The variant of pow for a constant exponent: x^2 needs no d/d(exponent).
+POW_CONSTANT_EXPONENT: Op = OPS[f"pow:{CONSTANT_EXPONENT}"]
 
 # Leaves of the graph: a constant, and an input (bound on the command line or assigned a constant).
 CONST = "const"

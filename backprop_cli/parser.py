@@ -15,7 +15,7 @@ from backprop_cli import lalr
 from backprop_cli.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
-from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS
+from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, POW_CONSTANT_EXPONENT
 from backprop_cli.source import Source
 from backprop_cli.syntax_messages import describe_unexpected
 from backprop_cli.tensor_ops import TENSOR_OPS
@@ -166,6 +166,8 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
         op = self._function(name, len(arguments), rpar)
         if len(arguments) > op.arity:  # sum(A, 0): the axis is part of the operation
             op = self._with_axis(op, arguments.pop())
+        elif op is _POW:
+            op = _power(arguments[1])
         return self._apply(op, arguments, name.start_pos, rpar.end_pos)
 
     def _with_axis(self, op: Op, handle: Handle) -> Op:
@@ -208,7 +210,7 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
         return self._binary(_DIV, a, b)
 
     def pow(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
-        return self._binary(_POW, a, b)
+        return self._binary(_power(b), a, b)
 
     def matmul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
         return self._apply(_MATMUL, (a, b), a[2], b[3])
@@ -282,6 +284,11 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
             )
         output = self._materialize(self.last)
         return Graph(self.nodes, output, self.source, self.computed, self.tensor)
+
+
+def _power(exponent: Handle) -> Op:
+    """pow, or its faster form when the exponent is a constant, as in x^2."""
+    return POW_CONSTANT_EXPONENT if exponent[0] == _FOLDED else _POW
 
 
 def _usage(op: Op) -> str:

@@ -109,7 +109,7 @@ def _non_scalar_output(graph: Graph, output: Node, shape: Shape) -> EvaluationEr
 
 def _elementwise(op: Op) -> Op:
     """The op's NumPy twin: the graph holds the scalar table's ops."""
-    return op if op.tensor else array_ops()[op.name]
+    return op if op.tensor else array_ops()[op.key]
 
 
 def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
@@ -155,7 +155,7 @@ def _failure(graph: Graph, node: Node, args: list[Any], value: Any) -> Evaluatio
 
 def _scalar_error(op: Op, elements: list[float]) -> Exception | None:
     try:
-        OPS[op.name].forward(*elements)
+        OPS[op.key].forward(*elements)
     except _ARITH_ERRORS as error:
         return error
     return None
@@ -240,7 +240,7 @@ def _kink(op: Op, args: list[Any]) -> str | None:
     for index in np.ndindex(arrays[0].shape):
         elements = [float(a[index]) for a in arrays]
         try:
-            note = op.kink(*elements, OPS[op.name].forward(*elements))
+            note = op.kink(*elements, OPS[op.key].forward(*elements))
         except _ARITH_ERRORS:
             continue
         if note:

@@ -12,7 +12,7 @@ import pytest
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
 from backprop_cli.engine import Evaluation
 from backprop_cli.op import Op
-from backprop_cli.ops import INPUT, OPS
+from backprop_cli.ops import INPUT, OPS, POW_CONSTANT_EXPONENT
 
 
 def run(source: str, **bindings: float) -> Evaluation:
@@ -99,6 +99,7 @@ def op_cases() -> list[tuple[str, tuple[float, ...]]]:
     return [
         (name, point)
         for name, op in OPS.items()
+        if not op.variant
         for point in POINTS.get(name, DEFAULT_POINTS[op.arity])
     ]
 
@@ -112,6 +113,25 @@ def test_op_partials_match_central_differences(name: str, point: tuple[float, ..
     for index, partial in enumerate(partials):
         estimate = central_difference(op.forward, list(point), index)
         assert partial == pytest.approx(estimate, rel=1e-6, abs=1e-8), f"input {index}"
+
+
+@pytest.mark.parametrize("point", [(1.3, 0.7), (0.4, -2.5), (2.0, 3.0), (-1.5, 2.0), (-2.0, 3.0)])
+def test_constant_exponent_power_matches_central_differences_in_the_base(
+    point: tuple[float, float],
+) -> None:
+    # x^2: the exponent is a constant, so only d/d(base) is computed, and it must be exact.
+    op = POW_CONSTANT_EXPONENT
+    partial, exponent_partial = op.partials(*point, op.forward(*point))
+    estimate = central_difference(op.forward, list(point), 0)
+    assert partial == pytest.approx(estimate, rel=1e-6, abs=1e-8)
+    assert exponent_partial == 0.0
+
+
+def test_a_literal_exponent_uses_the_constant_exponent_form() -> None:
+    assert parse("x^2").nodes[-1].op is POW_CONSTANT_EXPONENT
+    assert parse("pow(x, 2)").nodes[-1].op is POW_CONSTANT_EXPONENT
+    assert parse("x^y").nodes[-1].op is OPS["pow"]
+    assert parse("n = 2; x^n").nodes[-1].op is OPS["pow"]  # n is an input: d/dn is reported
 
 
 def source_of(op: Op) -> str:
