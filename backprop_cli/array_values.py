@@ -6,12 +6,15 @@ Only a binding that needs an array comes here, so a scalar one-liner never impor
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 from backprop_cli.errors import UsageError
 
+# The most numbers an initialiser may make (1 GiB of float64), as the engine allows.
+MAX_ELEMENTS = 2**27
 _CALL = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$", re.DOTALL)
 _SIZE = re.compile(r"^\s*\d+\s*$")
 
@@ -33,7 +36,8 @@ class ArrayReader:
             return self._initialise(text)
         except (UsageError, OSError, ValueError) as error:
             reason = error.message if isinstance(error, UsageError) else _reason(error)
-            raise UsageError(f"bad binding {item!r}: {reason}") from None
+            shown = item if len(item) <= 60 else item[:59] + "…"
+            raise UsageError(f"bad binding {shown!r}: {reason}") from None
 
     def _initialise(self, text: str) -> Any:
         import numpy as np
@@ -45,6 +49,8 @@ class ArrayReader:
         if not all(_SIZE.match(part) for part in sizes):
             raise UsageError(f"{name}() takes sizes as whole numbers, e.g. {name}(3, 4)")
         shape = tuple(int(part) for part in sizes)
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise UsageError(f"{name}{shape} would hold more than {MAX_ELEMENTS:,} numbers")
         if name == "eye":
             if len(shape) != 1:
                 raise UsageError("eye(n) takes one size: the n×n identity")
@@ -67,6 +73,8 @@ def _from_json(text: str) -> Any:
 
     try:
         data = json.loads(text.replace("−", "-"))
+    except RecursionError:
+        raise UsageError("the array is nested too deeply") from None
     except json.JSONDecodeError as error:
         where = f"{error.msg} at column {error.colno}"
         raise UsageError(f"{text!r} is not a JSON array ({where})") from None
@@ -105,6 +113,8 @@ def _reason(error: Exception) -> str:
     if isinstance(error, OSError):
         return f"cannot read {error.filename}: {error.strerror}"
     text = str(error).split("\n")[0]
+    if "dimension" in text:
+        return "an array has at most 64 dimensions"
     if "inhomogeneous" in text or "sequence" in text:
         return "the rows of an array must all have the same length"
     return text

@@ -7,6 +7,8 @@ vector-Jacobian product. Shapes are checked over the whole graph before any arit
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +25,8 @@ from backprop_cli.shapes import Shape, ShapeError, broadcast, shape_text
 from backprop_cli.tensor_ops import unbroadcast
 
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+# The most numbers one array may hold (1 GiB of float64): larger ones are refused up front.
+MAX_ELEMENTS = 2**27
 # Arrays this large get no search for a non-differentiable element in the trace.
 _KINK_SEARCH_LIMIT = 10_000
 
@@ -54,7 +58,9 @@ def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluat
     output = graph.nodes[graph.output]
     if int(np.prod(shapes[output.id])) != 1:
         raise _non_scalar_output(graph, output, shapes[output.id])
-    with np.errstate(all="ignore"):
+    # Non-finite results are found and named by _forward; NumPy need not warn of them.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         values = _forward(graph, input_values)
         grads, reaches = _backward(graph, values)
     return TensorEvaluation(graph, values, grads, reaches, input_values, shapes)
@@ -86,7 +92,19 @@ def infer_shapes(graph: Graph, input_values: Mapping[str, Any]) -> list[Shape]:
             shapes.append(np.shape(input_values[str(node.name)]))
         else:
             shapes.append(_shape_of(graph, node, [shapes[i] for i in node.inputs]))
+            _check_size(graph, node, shapes[-1])
     return shapes
+
+
+def _check_size(graph: Graph, node: Node, shape: Shape) -> None:
+    """Refuse, before any arithmetic, an array too large to hold: (10^5, 1) @ (1, 10^5)."""
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise EvaluationError(
+            f"{graph.text(node.id)} would have shape {shape_text(shape)}: {count:,} numbers,"
+            f" more than the {MAX_ELEMENTS:,} an array may hold",
+            graph.span(node.id),
+        )
 
 
 def _shape_of(graph: Graph, node: Node, operands: list[Shape]) -> Shape:
