@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -92,7 +91,7 @@ def _is_name(text: str) -> bool:
     return bool(text) and not text[0].isdigit() and all(c.isalnum() or c == "_" for c in text)
 
 
-def _constant_value(item: str, text: str) -> float:
+def _constant_value(item: str, text: str) -> Any:
     try:
         graph = parse(text)
     except BackpropError as error:
@@ -101,8 +100,8 @@ def _constant_value(item: str, text: str) -> float:
         ) from None
     if len(graph.nodes) != 1 or graph.nodes[0].op == INPUT:
         raise UsageError(f"bad binding {item!r}: {text!r} is not a number")
-    value = graph.nodes[0].value
-    assert value is not None and math.isfinite(value)
+    value = graph.nodes[0].value  # folded, so finite: a float, or an array such as 2*[1, 2]
+    assert value is not None
     return value
 
 

@@ -120,7 +120,7 @@ def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:
             elif inputs:
                 append(node.op.forward(values[inputs[0]]))  # type: ignore[union-attr]
             else:
-                append(node.value if node.op == CONST else input_values[node.name])  # type: ignore[arg-type, index]
+                append(node.value if node.op == CONST else input_values[node.name])  # type: ignore[index]
     except _ARITH_ERRORS as error:
         assert node is not None
         raise _failure(graph, node, values, error) from None

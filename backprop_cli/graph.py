@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from backprop_cli.errors import Span
 from backprop_cli.op import Op
@@ -18,7 +18,7 @@ class Node(NamedTuple):
     op: Op | str  # an Op, or CONST / INPUT for leaves
     inputs: tuple[int, ...]
     name: str | None  # the program's name for it, if any
-    value: float | None  # a constant's value, or an input's default
+    value: Any  # a constant's value (a float, or an array of a literal), or an input's default
     start: int  # source span, for messages
     end: int
 

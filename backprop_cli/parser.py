@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from backprop_cli import _lark_parser as lark
-from backprop_cli import lalr
+from backprop_cli import folding, lalr
 from backprop_cli.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
@@ -161,6 +161,19 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
     def group(self, lpar: lark.Token, handle: Handle, rpar: lark.Token) -> Handle:
         return (handle[0], handle[1], lpar.start_pos, rpar.end_pos)
 
+    def array(self, lsqb: lark.Token, *rest: Any) -> Handle:
+        *items, rsqb = rest
+        for node_id, _, start, end in items:
+            if node_id != _FOLDED:
+                raise ProgramSyntaxError(
+                    "an array literal holds constants, not variables",
+                    Span(self.source, start, end),
+                    hint="bind an array built from variables on the command line, e.g. x='[1, 2]'",
+                )
+        self.tensor = True
+        span = Span(self.source, lsqb.start_pos, rsqb.end_pos)
+        return (_FOLDED, folding.array_of([item[1] for item in items], span), span.start, span.end)
+
     def call(self, name: lark.Token, lpar: lark.Token, *rest: Any) -> Handle:
         *arguments, rpar = rest
         op = self._function(name, len(arguments), rpar)
@@ -172,7 +185,7 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
 
     def _with_axis(self, op: Op, handle: Handle) -> Op:
         node_id, value, start, end = handle
-        if node_id != _FOLDED or not float(value).is_integer():
+        if node_id != _FOLDED or not isinstance(value, float) or not value.is_integer():
             raise ProgramSyntaxError(
                 f"the axis of {op.name}() must be a whole number such as 0 or -1",
                 Span(self.source, start, end),
@@ -241,9 +254,11 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
         inputs = tuple(self._materialize(handle) for handle in handles)
         return (self._append(op, inputs, None, None, start, end), 0.0, start, end)
 
-    def _fold(self, op: Op, handles: Any, start: int, end: int) -> float:
+    def _fold(self, op: Op, handles: Any, start: int, end: int) -> Any:
         # Constant subexpressions are computed once here, as SymPy does with numbers.
         args = [handle[1] for handle in handles]
+        if not all(type(arg) is float for arg in args):  # an array literal takes part
+            return folding.fold_arrays(op, args, Span(self.source, start, end))
         error: Exception | None = None
         try:
             value = op.forward(*args)
@@ -288,7 +303,8 @@ class GraphBuilder(lark.Transformer):  # type: ignore[misc]
 
 def _power(exponent: Handle) -> Op:
     """pow, or its faster form when the exponent is a constant, as in x^2."""
-    return POW_CONSTANT_EXPONENT if exponent[0] == _FOLDED else _POW
+    constant = exponent[0] == _FOLDED and type(exponent[1]) is float
+    return POW_CONSTANT_EXPONENT if constant else _POW
 
 
 def _usage(op: Op) -> str:

@@ -19,6 +19,8 @@ _WORDS = {
     "POW": "'^'",
     "LPAR": "'('",
     "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
     "_COMMA": "','",
     "_EQUALS": "'='",
     "_SEMICOLON": "';'",
@@ -28,8 +30,8 @@ _WORDS = {
 # The order in which expected things are listed: operands first, then operators.
 _ORDER = list(_WORDS)
 # Tokens after which a name, number or '(' most likely lacks a '*'.
-_OPERAND_ENDS = {"NUMBER", "NAME", "RPAR"}
-_OPERAND_STARTS = {"NUMBER", "NAME", "LPAR"}
+_OPERAND_ENDS = {"NUMBER", "NAME", "RPAR", "RSQB"}
+_OPERAND_STARTS = {"NUMBER", "NAME", "LPAR", "LSQB"}
 
 
 def describe_unexpected(error: lark.UnexpectedInput, source: Source) -> ProgramSyntaxError:

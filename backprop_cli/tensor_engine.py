@@ -87,7 +87,7 @@ def infer_shapes(graph: Graph, input_values: Mapping[str, Any]) -> list[Shape]:
     shapes: list[Shape] = []
     for node in graph.nodes:
         if node.op == CONST:
-            shapes.append(())
+            shapes.append(np.shape(node.value))
         elif node.op == INPUT:
             shapes.append(np.shape(input_values[str(node.name)]))
         else:
@@ -159,16 +159,18 @@ def _as_value(value: Any) -> Any:
 
 
 def _failure(graph: Graph, node: Node, args: list[Any], value: Any) -> EvaluationError:
-    """The first non-finite element: why, as the scalar op would say, and where in the array."""
-    op: Op = node.op  # type: ignore[assignment]
+    reason, where = not_finite(node.op, args, value)  # type: ignore[arg-type]
+    return EvaluationError(f"{reason} in {graph.text(node.id)}{where}", graph.span(node.id))
+
+
+def not_finite(op: Op, args: list[Any], value: Any) -> tuple[str, str]:
+    """Why the first non-finite element is so, as the scalar op would say, and its index."""
     index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.asarray(value)))[0])
     where = f" at index {list(index)}" if index else ""
     if op.tensor:
-        reason = "the result is not finite"
-    else:
-        elements = [float(np.broadcast_to(a, np.shape(value))[index]) for a in args]
-        reason = op.failure(elements, _scalar_error(op, elements))
-    return EvaluationError(f"{reason} in {graph.text(node.id)}{where}", graph.span(node.id))
+        return "the result is not finite", where
+    elements = [float(np.broadcast_to(a, np.shape(value))[index]) for a in args]
+    return op.failure(elements, _scalar_error(op, elements)), where
 
 
 def _scalar_error(op: Op, elements: list[float]) -> Exception | None:

@@ -24,7 +24,7 @@ def display_names(graph: Graph, precision: int | None = None) -> list[str]:
         elif node.id == graph.output:
             names.append(next(name for name in _output_names() if name not in taken))
         elif node.op == CONST:
-            names.append(format_number(node.value or 0.0, precision))
+            names.append(format_number(0.0 if node.value is None else node.value, precision))
         else:
             names.append(next(fresh))
     return names
