@@ -55,11 +55,9 @@ def _matmul_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
     a, b, g = np.asarray(a, dtype=float), np.asarray(b, dtype=float), np.asarray(g, dtype=float)
     a2 = a[np.newaxis, :] if a.ndim == 1 else a
     b2 = b[:, np.newaxis] if b.ndim == 1 else b
-    g2 = g
-    if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+    # The column axis first, then the row axis before it: (1, 1) for vector @ vector.
+    g2 = g[..., np.newaxis] if b.ndim == 1 else g
+    g2 = g2[..., np.newaxis, :] if a.ndim == 1 else g2
     grad_a = g2 @ np.swapaxes(b2, -1, -2)
     grad_b = np.swapaxes(a2, -1, -2) @ g2
     grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
