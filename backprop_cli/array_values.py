@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from backprop_cli.errors import UsageError
 MAX_ELEMENTS = 2**27
 _CALL = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$", re.DOTALL)
 _SIZE = re.compile(r"^\s*\d+\s*$")
+_NOT_FINITE = "an array of finite numbers is expected"
 
 
 class ArrayReader:
@@ -43,14 +45,18 @@ class ArrayReader:
         import numpy as np
 
         match = _CALL.match(text)
-        assert match is not None
-        name, arguments = match.groups()
-        sizes = [part for part in arguments.split(",") if part.strip()]
-        if not all(_SIZE.match(part) for part in sizes):
+        name = text.partition("(")[0].strip()
+        if match is None:
+            raise UsageError(f"{text!r} is not a call such as {name}(3, 4)")
+        sizes = [part for part in match.group(2).split(",") if part.strip()]
+        if not sizes or not all(_SIZE.match(part) for part in sizes):
             raise UsageError(f"{name}() takes sizes as whole numbers, e.g. {name}(3, 4)")
         shape = tuple(int(part) for part in sizes)
-        if math.prod(shape) > MAX_ELEMENTS:
-            raise UsageError(f"{name}{shape} would hold more than {MAX_ELEMENTS:,} numbers")
+        written = f"{name}({', '.join(map(str, shape))})"
+        if 0 in shape:
+            raise UsageError(f"{written} would be empty: sizes start at 1")
+        if math.prod(shape) * (shape[0] if name == "eye" else 1) > MAX_ELEMENTS:
+            raise UsageError(f"{written} would hold more than {MAX_ELEMENTS:,} numbers")
         if name == "eye":
             if len(shape) != 1:
                 raise UsageError("eye(n) takes one size: the n×n identity")
@@ -78,7 +84,24 @@ def _from_json(text: str) -> Any:
     except json.JSONDecodeError as error:
         where = f"{error.msg} at column {error.colno}"
         raise UsageError(f"{text!r} is not a JSON array ({where})") from None
-    return np.array(data, dtype=float)
+    if not _numbers_only(data):
+        raise UsageError("an array holds numbers only (no strings, true/false, null or {})")
+    try:
+        return np.array(data, dtype=float)
+    except OverflowError:  # an integer of hundreds of digits
+        raise UsageError(_NOT_FINITE) from None
+
+
+def _numbers_only(data: Any) -> bool:
+    # Iterative: a deeply nested list must not exhaust the stack here either.
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, int | float):
+            return False
+    return True
 
 
 def _from_file(name: str) -> Any:
@@ -89,11 +112,20 @@ def _from_file(name: str) -> Any:
         raise UsageError(f"no such file: {name}")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return np.asarray(np.load(path, allow_pickle=False), dtype=float)
+        try:
+            array = np.load(path, allow_pickle=False)
+        except ValueError:
+            raise UsageError(f"{name} is not a .npy file of numbers") from None
+        if array.dtype.kind not in "biuf":
+            raise UsageError(f"{name} holds {array.dtype} values, not real numbers")
+        return np.asarray(array, dtype=float)
     if suffix == ".json":
         return _from_json(path.read_text(encoding="utf-8"))
     if suffix in (".csv", ".txt"):
-        return np.loadtxt(path, delimiter="," if suffix == ".csv" else None, dtype=float, ndmin=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty file: reported below, in one line
+            delimiter = "," if suffix == ".csv" else None
+            return np.loadtxt(path, delimiter=delimiter, dtype=float, ndmin=1)
     raise UsageError(f"{name}: expected a .npy, .csv or .json file")
 
 
@@ -102,8 +134,10 @@ def _checked(array: Any, text: str) -> Any:
 
     if array.dtype == object:
         raise UsageError("the rows of an array must all have the same length")
+    if array.size == 0:
+        raise UsageError("the array is empty")
     if not np.all(np.isfinite(array)):
-        raise UsageError("an array of finite numbers is expected")
+        raise UsageError(_NOT_FINITE)
     return array
 
 
@@ -113,7 +147,7 @@ def _reason(error: Exception) -> str:
     if isinstance(error, OSError):
         return f"cannot read {error.filename}: {error.strerror}"
     text = str(error).split("\n")[0]
-    if "dimension" in text:
+    if "maximum" in text and "dimension" in text:
         return "an array has at most 64 dimensions"
     if "inhomogeneous" in text or "sequence" in text:
         return "the rows of an array must all have the same length"
