@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from backprop_cli.engine import Evaluation, Step
 from backprop_cli.graph import Graph, Node, is_leaf
@@ -12,8 +13,12 @@ from backprop_cli.ops import CONST, INPUT
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import format_number
 from backprop_cli.render.options import RenderOptions
+from backprop_cli.shapes import shape_label
 
 INPUT_SHAPE, CONSTANT_SHAPE, OPERATION_SHAPE, VALUE_SHAPE = "input", "constant", "op", "value"
+# An edge writes out an array of up to this many elements; a larger one by its size alone
+# (`q (3×2)`), so labels stay readable and a diagram within Mermaid's 50,000 characters.
+SHOWN_ELEMENTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +65,14 @@ def build(graph: Graph, evaluation: Evaluation | None, options: RenderOptions) -
     for node in graph.nodes:
         if is_leaf(node):
             kind = INPUT_SHAPE if node.op == INPUT else CONSTANT_SHAPE
-            shapes.append(Shape(f"n{node.id}", names[node.id], kind))
+            shapes.append(Shape(f"n{node.id}", labels.box(node.id), kind))
             continue
         op: Op = node.op  # type: ignore[assignment]
         shapes.append(Shape(f"n{node.id}", symbol(op), OPERATION_SHAPE))
         for position, input_id in enumerate(node.inputs):
             wires.append(labels.wire(input_id, node.id, position))
         if node.id in boxed:
-            shapes.append(Shape(f"v{node.id}", names[node.id], VALUE_SHAPE))
+            shapes.append(Shape(f"v{node.id}", labels.box(node.id), VALUE_SHAPE))
             wires.append(labels.to_box(node.id))
     return Diagram(shapes, wires, options.direction, evaluation is not None)
 
@@ -114,26 +119,43 @@ class _Labels:
         """The wire from an input's shape into the circle of the node that uses it."""
         source = self.graph.nodes[input_id]
         # Boxes show their name; a circle shows its operation, so its wire names the value.
-        parts = [] if is_leaf(source) or input_id in self.boxed else [self.names[input_id]]
+        text = "" if is_leaf(source) or input_id in self.boxed else self.names[input_id]
         if self.evaluation is not None and source.op != CONST:
-            parts.append(self.number(self.evaluation.values[input_id]))
+            text = self.equals(text, "=", self.evaluation.values[input_id])
         steps = self.steps.get((node_id, input_id), [])
         occurrence = self.graph.nodes[node_id].inputs[:position].count(input_id)
         gradient = ""
         if occurrence < len(steps):  # the trace has no steps into constants
             step = steps[occurrence]
             equals = "+=" if self.paths[input_id] > 1 else "="
-            gradient = f"{self.d(input_id)} {equals} {self.number(step.contribution)}"
-        return Wire(self.shape_of(input_id), f"n{node_id}", " = ".join(parts), gradient)
+            gradient = self.equals(self.d(input_id), equals, step.contribution)
+        return Wire(self.shape_of(input_id), f"n{node_id}", text, gradient)
 
     def to_box(self, node_id: int) -> Wire:
         """The wire from an operation's circle into the box that names its value."""
         evaluation = self.evaluation
-        text = self.number(evaluation.values[node_id]) if evaluation else ""
+        text = self.equals("", "=", evaluation.values[node_id]) if evaluation else ""
         gradient = ""
         if evaluation is not None and self.gradients and evaluation.reaches[node_id]:
-            gradient = f"{self.d(node_id)} = {self.number(evaluation.grads[node_id])}"
+            gradient = self.equals(self.d(node_id), "=", evaluation.grads[node_id])
         return Wire(f"n{node_id}", f"v{node_id}", text, gradient)
+
+    def box(self, node_id: int) -> str:
+        """A box's text: the name, and the size of an array value (`W1 (3×2)`, `x (2)`)."""
+        name = self.names[node_id]
+        if self.evaluation is None:
+            return name
+        size = _size_text(self.evaluation.values[node_id])
+        return f"{name} ({size})" if size else name
+
+    def equals(self, name: str, sign: str, value: Any) -> str:
+        """`q = 3`, `∂g/∂x += [1, 2]`; a larger array by its size: `q (3×2)`, `∂g/∂W += (3×2)`."""
+        size = _size_text(value)
+        if size and _elements(value) > SHOWN_ELEMENTS:
+            joint = f" {sign} " if sign != "=" else " "
+            return f"{name}{joint}({size})" if name else f"({size})"
+        number = self.number(value)
+        return f"{name} {sign} {number}" if name else number
 
     def d(self, node_id: int) -> str:
         """∂out/∂name."""
@@ -142,3 +164,13 @@ class _Labels:
     def number(self, value: float) -> str:
         """A value as text, at the chosen precision."""
         return format_number(value, self.precision)
+
+
+def _size_text(value: Any) -> str:
+    """`3×2` for an array, `` for a number."""
+    shape = tuple(getattr(value, "shape", ()))
+    return shape_label(shape) if shape else ""
+
+
+def _elements(value: Any) -> int:
+    return int(getattr(value, "size", 1))
