@@ -681,6 +681,42 @@ def test_a_scalar_program_with_array_bindings_runs_on_arrays() -> None:
     assert evaluation.gradients["y"] == 2.0
 
 
+def test_intermediate_gradients_through_transposes_and_fan_out() -> None:
+    # transpose's gradient is a view of its upstream: a later sum must not write through it.
+    b = random_bindings(12, A=(3, 4), B=(3, 4), C=(4, 3), D=(3, 4))
+    source = "p = transpose(A); q = p * 1; r = transpose(q); sum(r * B) + sum(p * C) + sum(A * D)"
+    evaluation = run(source, b)
+    grads = {node.name: evaluation.grads[node.id] for node in evaluation.graph.nodes if node.name}
+    np.testing.assert_array_equal(grads["r"], b["B"])
+    np.testing.assert_array_equal(grads["q"], b["B"].T)
+    np.testing.assert_allclose(grads["p"], b["B"].T + b["C"], rtol=1e-15)
+    np.testing.assert_allclose(grads["A"], b["B"] + b["C"].T + b["D"], rtol=1e-15)
+
+
+def test_evaluation_leaves_the_callers_arrays_alone() -> None:
+    rng = np.random.default_rng(13)
+    b = seed_003_bindings(rng, 3, 4, 2)
+    before = {name: np.copy(value) for name, value in b.items()}
+    evaluation = run(SEED_003, b)
+    assert evaluation.trace.steps  # the trace reruns the backward pass
+    for name, value in before.items():
+        np.testing.assert_array_equal(b[name], value)
+
+
+def test_the_trace_adds_up_to_the_gradients_of_seed_003() -> None:
+    rng = np.random.default_rng(14)
+    b = seed_003_bindings(rng, 3, 5, 2)
+    evaluation = run(SEED_003, b)
+    expected = seed_003_closed_form(b)
+    ids = {node.name: node.id for node in evaluation.graph.nodes if node.name}
+    for name in ("W1", "W2"):
+        paths = [s.contribution for s in evaluation.trace.steps if s.input == ids[name]]
+        assert len(paths) == 2  # the loss and the regulariser: the seed's two prods
+        assert relative_error(sum(paths), expected[name]) <= 1e-12
+        regulariser = b["lam"] * b[name]
+        assert min(relative_error(path, regulariser) for path in paths) <= 1e-12
+
+
 # --- random programs ---------------------------------------------------------------
 
 # Inputs by shape: a program draws its leaves from these, so names are shared and fan out.
