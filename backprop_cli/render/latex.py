@@ -30,7 +30,6 @@ _OPERATORS = {
     ">": r"\gt ",
     "ᵀ": r"^{\top}",
     "⊙": r"\odot ",
-    "Σ": r"\sum ",
     "…": r"\ldots ",
 }
 _DIGITS = re.compile(r"(\D+?)(\d+)")
