@@ -309,6 +309,7 @@ def test_samples_cover_the_issue() -> None:
     assert {path.stem for path in PROGRAMS} >= {
         "seed_000",
         "seed_001",
+        "seed_003_network",
         "neuron",
         "fan_out",
         "max_gate",
