@@ -132,12 +132,10 @@ def _elementwise(op: Op) -> Op:
 
 def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
     values: list[Any] = []
+    append = values.append
     for node in graph.nodes:
-        if node.op == CONST:
-            values.append(node.value)
-            continue
-        if node.op == INPUT:
-            values.append(input_values[str(node.name)])
+        if not node.inputs:  # a leaf: only leaves are compared with the strings CONST, INPUT
+            append(node.value if node.op == CONST else input_values[str(node.name)])
             continue
         args = [values[i] for i in node.inputs]
         try:
@@ -146,14 +144,17 @@ def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
             message = f"{error} in {graph.text(node.id)}"
             raise EvaluationError(message, graph.span(node.id)) from None
         value = _as_value(value)
-        if not np.all(np.isfinite(value)):
+        if not (math.isfinite(value) if type(value) is float else np.isfinite(value).all()):
             raise _failure(graph, node, args, value)
-        values.append(value)
+        append(value)
     return values
 
 
 def _as_value(value: Any) -> Any:
     """A float for a single number, else a float64 array."""
+    kind = type(value)
+    if kind is float or (kind is np.ndarray and value.ndim and value.dtype == np.float64):
+        return value  # already one: what np.asarray would hand back unchanged
     array = np.asarray(value, dtype=float)
     return float(array) if array.ndim == 0 else array
 
@@ -192,7 +193,8 @@ def _backward(
     grads: list[Any] = [None] * len(nodes)
     reaches = bytearray(len(nodes))
     output = graph.output
-    grads[output] = _as_value(np.ones(np.shape(values[output])))
+    seed = values[output]
+    grads[output] = 1.0 if type(seed) is float else _as_value(np.ones(np.shape(seed)))
     reaches[output] = 1
     for node_id in range(output, -1, -1):
         node = nodes[node_id]
@@ -207,8 +209,10 @@ def _backward(
             reaches[input_id] = 1
         if steps is not None and kinks is not None:
             _record(graph, node, locals_, upstream, contributions, steps, kinks, args)
-    zeros = [_as_value(np.zeros(np.shape(v))) for v in values]
-    return [zero if g is None else g for g, zero in zip(grads, zeros)], reaches
+    for node_id, grad in enumerate(grads):  # nodes the output does not depend on
+        if grad is None:
+            grads[node_id] = _as_value(np.zeros(np.shape(values[node_id])))
+    return grads, reaches
 
 
 def _through(op: Op, upstream: Any, args: list[Any], out: Any) -> tuple[list[Any], list[Any]]:
@@ -216,6 +220,8 @@ def _through(op: Op, upstream: Any, args: list[Any], out: Any) -> tuple[list[Any
     if op.vjp is not None:
         return [_as_value(s) for s in op.vjp(upstream, *args, out)], [None] * len(args)
     locals_ = [_as_value(local) for local in _elementwise(op).partials(*args, out)]
+    if type(upstream) is float and all(type(x) is float for x in (*args, *locals_)):
+        return [upstream * local for local in locals_], locals_  # single numbers all along
     shares = [
         _as_value(unbroadcast(np.multiply(upstream, local), np.shape(arg)))
         for arg, local in zip(args, locals_)

@@ -34,7 +34,8 @@ def _np() -> Any:
 def unbroadcast(gradient: Any, shape: Shape) -> Any:
     """Sum a gradient over the axes that broadcasting added or stretched to reach `shape`."""
     np = _np()
-    gradient = np.asarray(gradient, dtype=float)
+    if type(gradient) is not np.ndarray or gradient.dtype != np.float64:
+        gradient = np.asarray(gradient, dtype=float)  # an array as it is needs no conversion
     if gradient.shape == shape:
         return gradient
     extra = gradient.ndim - len(shape)
