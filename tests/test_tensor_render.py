@@ -45,6 +45,7 @@ EVERY_OP = (
     "J = cross_entropy(W @ x, t) + mean(transpose(W)) + logsumexp(x) + norm(x) + dot(x, x)"
     " + sum(log_softmax(x)) + sum(softmax(W @ x) * c) + sum(sqrt(abs(x))) + sum(x^2, 0)"
 )
+CONSTANTS = "sum([[1, 2, 3], [4, 5, 6]] * x) + sum([1, 2] * y)"
 HOSTILE = "end = [1, 2]; graph = [[1, 2], [3, -4]]; λ_1 = 0.5; sum(graph @ end) * λ_1"
 
 
@@ -81,6 +82,7 @@ CASES: dict[str, Case] = {
     ),
     "three_axes": Case("sum(A * A)", {"A": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}),
     "infinite_gradient": Case("sum(sqrt(x))", {"x": [0, 1]}),
+    "array_constants": Case(CONSTANTS, {"x": [1, 2, 3], "y": [1, 1]}),
     "hostile_tensor_names": Case(HOSTILE, {}),
 }
 
@@ -207,6 +209,11 @@ def test_the_size_where_values_give_way_to_shapes(size: int) -> None:
     _, wires = labels(diagram)
     shown = "[" + ", ".join(map(str, range(size))) + "]"
     assert wires["n0", "n1"][0] == (shown if size <= SHOWN_ELEMENTS else f"({size})")
+
+
+def test_constant_arrays_show_their_value_when_small_and_their_size_when_large() -> None:
+    shapes, _ = labels(CASES["array_constants"].diagram())
+    assert shapes["n1"] == "[…] (2×3)" and shapes["n5"] == "[1, 2] (2)"
 
 
 def test_large_arrays_keep_a_diagram_small() -> None:

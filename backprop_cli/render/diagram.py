@@ -145,8 +145,13 @@ class _Labels:
         name = self.names[node_id]
         if self.evaluation is None:
             return name
-        size = _size_text(self.evaluation.values[node_id])
-        return f"{name} ({size})" if size else name
+        value = self.evaluation.values[node_id]
+        size = _size_text(value)
+        if not size:
+            return name
+        if self.graph.nodes[node_id].op == CONST and _elements(value) > SHOWN_ELEMENTS:
+            name = "[…]"  # a constant's name is its value: a large one by its size alone
+        return f"{name} ({size})"
 
     def equals(self, name: str, sign: str, value: Any) -> str:
         """`q = 3`, `∂g/∂x += [1, 2]`; a larger array by its size: `q (3×2)`, `∂g/∂W += (3×2)`."""
