@@ -47,7 +47,8 @@ class TensorEvaluation(Evaluation):
         """Every edge of the backward pass, recomputed with a record."""
         steps: list[Step] = []
         kinks: dict[int, str] = {}
-        _backward(self.graph, self.values, steps, kinks)
+        with np.errstate(all="ignore"):  # as in evaluate_tensors: 0^(-0.5) is inf, not a warning
+            _backward(self.graph, self.values, steps, kinks)
         return Trace(steps, kinks)
 
 

@@ -384,3 +384,31 @@ def test_array_bindings_in_data_mode(tmp_path: Path) -> None:
     assert [record["value"] for record in records] == [3, 6]
     assert [record["gradients"]["W"] for record in records] == [[1, 1], [2, 2]]
     assert [record["gradients"]["x"] for record in records] == [3, 3]
+
+
+# --- non-finite gradients ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_infinite_gradient_element_gives_no_numpy_warning(fmt: str) -> None:
+    # d/dv v^0.5 at v = 0 is inf: the trace recomputes it, and must stay as quiet as the pass.
+    result = invoke("sum(v^0.5)", "v=[0, 1]", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_an_infinite_gradient_element_in_json() -> None:
+    document = ok_json("sum(sqrt(v))", "v=[0, 4]")
+    assert document["gradients"]["v"] == ["Infinity", 0.25]
+    assert any("index [0]" in note for note in document["notes"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="render/text.py passes '[inf, 0.5]' to a rich Table as markup, which drops it as a tag",
+)
+def test_an_infinite_gradient_element_shows_in_the_text_table() -> None:
+    result = invoke("sum(sqrt(v))", "v=[0, 4]")
+    assert result.exit_code == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.strip().startswith("v "))
+    assert "inf" in row
