@@ -611,6 +611,47 @@ def test_a_kink_in_an_array_is_noted_with_its_index() -> None:
     assert "[1]" in notes[0]
 
 
+# --- shape rules against NumPy -------------------------------------------------------
+
+small_shapes = st.lists(st.integers(1, 3), min_size=0, max_size=4).map(tuple)
+
+
+def _numpy_shape(f: Callable[..., Any], *shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The shape NumPy gives f on arrays of these shapes, or None where NumPy refuses."""
+    try:
+        return tuple(np.shape(f(*(np.ones(s) for s in shapes))))
+    except ValueError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=small_shapes, b=small_shapes)
+def test_broadcast_and_matmul_shapes_agree_with_numpy(
+    a: tuple[int, ...], b: tuple[int, ...]
+) -> None:
+    from backprop_cli.shapes import ShapeError, broadcast, matmul_shape
+
+    for rule, f in [(broadcast, np.add), (matmul_shape, np.matmul)]:
+        expected = _numpy_shape(f, a, b)
+        try:
+            assert rule(a, b) == expected, (rule.__name__, a, b)
+        except ShapeError:
+            assert expected is None, (rule.__name__, a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=small_shapes.filter(len), axis=st.integers(-5, 4))
+def test_reduced_shapes_agree_with_numpy(shape: tuple[int, ...], axis: int) -> None:
+    from backprop_cli.shapes import ShapeError, reduced_shape, same_axis_shape
+
+    expected = _numpy_shape(lambda a: np.sum(a, axis=axis), shape)
+    try:
+        assert reduced_shape(axis)(shape) == expected
+        assert same_axis_shape(axis)(shape) == shape
+    except ShapeError:
+        assert expected is None
+
+
 # --- errors through the API ---------------------------------------------------------
 
 
