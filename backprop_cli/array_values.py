@@ -107,6 +107,8 @@ def _numbers_only(data: Any) -> bool:
 def _from_file(name: str) -> Any:
     import numpy as np
 
+    if not name.strip():
+        raise UsageError("@ needs a file name after it, e.g. W=@w.npy")
     path = Path(name)
     if not path.is_file():
         raise UsageError(f"no such file: {name}")

@@ -222,6 +222,7 @@ def bad_files(tmp_path: Path) -> Path:
         ('[{"a": 1}]', "numbers"),
         ("[]", "empty"),
         ("@missing.npy", "no such file: missing.npy"),
+        ("@", "needs a file name"),
         ("@{dir}/nan.npy", "finite"),
         ("@{dir}/complex.npy", "complex"),
         ("@{dir}/text.npy", "text.npy"),
