@@ -57,7 +57,7 @@ def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluat
     input_values = _input_values(graph, bindings)
     shapes = infer_shapes(graph, input_values)
     output = graph.nodes[graph.output]
-    if int(np.prod(shapes[output.id])) != 1:
+    if math.prod(shapes[output.id]) != 1:
         raise _non_scalar_output(graph, output, shapes[output.id])
     # Non-finite results are found and named by _forward; NumPy need not warn of them.
     with np.errstate(all="ignore"), warnings.catch_warnings():
