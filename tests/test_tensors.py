@@ -922,7 +922,11 @@ def _torch_gradients(
     }
     value = f(**tensors)
     value.backward()
-    grads = {name: t.grad.numpy() for name, t in tensors.items() if name not in constants}
+    grads = {
+        name: np.zeros(t.shape) if t.grad is None else t.grad.numpy()  # None: f ignores it
+        for name, t in tensors.items()
+        if name not in constants
+    }
     return float(value.detach()), grads
 
 
@@ -1058,3 +1062,27 @@ def test_losses_and_softmax_match_torch(
     torch = pytest.importorskip("torch")
     value, grads = _torch_gradients(torch, partial(f, torch), bindings, constants)
     _assert_matches_torch(source, bindings, value, grads)
+
+
+@pytest.mark.parametrize(
+    ("source", "f"),
+    [
+        ("sum(relu(a))", lambda t, a, b: t.relu(a).sum()),
+        ("sum(abs(a))", lambda t, a, b: t.abs(a).sum()),
+        ("sum(max(a, b))", lambda t, a, b: t.maximum(a, b).sum()),
+        ("sum(min(a, b))", lambda t, a, b: t.minimum(a, b).sum()),
+        ("norm(a * 0) + sum(b * 0)", lambda t, a, b: t.linalg.norm(a * 0) + (b * 0).sum()),
+        ("sum(sqrt(abs(a)) + b)", lambda t, a, b: (t.sqrt(t.abs(a)) + b).sum()),
+    ],
+)
+def test_non_differentiable_points_match_torch(source: str, f: Callable[..., Any]) -> None:
+    torch = pytest.importorskip("torch")
+    b = {"a": np.array([-1.0, 0.0, 2.0, 1.0]), "b": np.array([3.0, 0.0, 1.0, 1.0])}
+    value, grads = _torch_gradients(torch, partial(f, torch), b)
+    evaluation = run(source, b)
+    assert evaluation.value == value
+    assert "a" in evaluation.gradients
+    for name in evaluation.gradients:  # the program's inputs: relu(a) has no b
+        expected = grads[name]
+        # NaN where both say so: sqrt'(0) = inf times abs'(0) = 0.
+        np.testing.assert_allclose(evaluation.gradients[name], expected, rtol=1e-15, err_msg=name)
