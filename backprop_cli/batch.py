@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
@@ -34,21 +35,33 @@ def program_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, raw
 
 
-def run_line(number: int, raw: bytes, bindings: Mapping[str, float], full: bool) -> Record:
-    """The record of one program line: its results, or the error that stopped it."""
-    text = raw.rstrip(b"\n").removesuffix(b"\r").decode("utf-8", errors="replace")
+def run_line(
+    number: int,
+    raw: bytes,
+    bindings: Mapping[str, float],
+    full: bool,
+    bound: frozenset[str] | None = None,
+) -> Record:
+    """The record of one program line: its results, or the error that stopped it.
+
+    `bound` may be frozenset(bindings), made once for many lines (parse would make it again).
+    """
     try:
-        program = _decode(raw)
-        graph = parse(program, bound=bindings.keys())
-        if not graph.computed.keys().isdisjoint(bindings):  # skip the unused-name warnings
+        graph = parse(_decode(raw), bound=bindings.keys() if bound is None else bound)
+        if graph.computed and not graph.computed.keys().isdisjoint(bindings):
             check_bindings(graph, dict(bindings))  # raises: a computed name is bound
         evaluation = evaluate(graph, bindings)
     except BackpropError as error:
-        return {"line": number, "program": text, "error": error_fields(error)}
+        return {"line": number, "program": _shown(raw), "error": error_fields(error)}
     except (RecursionError, MemoryError) as error:  # one monstrous line must not end the run
-        return {"line": number, "program": text, "error": _resource_error(error)}
+        return {"line": number, "program": _shown(raw), "error": _resource_error(error)}
     fields = as_dict(evaluation) if full else summary(evaluation)
     return {"line": number, **fields}
+
+
+def _shown(raw: bytes) -> str:
+    """The line as an error record shows it, even when it is not valid UTF-8."""
+    return raw.rstrip(b"\n").removesuffix(b"\r").decode("utf-8", errors="replace")
 
 
 def _decode(raw: bytes) -> str:
@@ -70,7 +83,8 @@ def run_chunk(
     chunk: list[tuple[int, bytes]], bindings: Mapping[str, float], full: bool
 ) -> list[Record]:
     """The records of a list of lines (the unit of work of a worker process)."""
-    return [run_line(number, raw, bindings, full) for number, raw in chunk]
+    bound = frozenset(bindings)
+    return [run_line(number, raw, bindings, full, bound) for number, raw in chunk]
 
 
 def run_lines(
@@ -78,8 +92,9 @@ def run_lines(
 ) -> Iterator[Record]:
     """Records in input order; with jobs > 1, worker processes share the work."""
     if jobs <= 1:
+        bound = frozenset(bindings)
         for number, raw in lines:  # one at a time, so a pipe gets each answer at once
-            yield run_line(number, raw, bindings, full)
+            yield run_line(number, raw, bindings, full, bound)
         return
     work = partial(run_chunk, bindings=dict(bindings), full=full)
     yield from _in_order(_chunks(lines), work, jobs)
@@ -104,6 +119,14 @@ def _in_order(chunks: Iterator[list[tuple[int, bytes]]], work: Any, jobs: int) -
                 yield from pending.popleft().get()
         while pending:
             yield from pending.popleft().get()
+
+
+def on_disk(stream: IO[bytes]) -> bool:
+    """Whether the input is a regular file (all there), not a pipe or a terminal someone feeds."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def default_jobs(stream: IO[bytes]) -> int:

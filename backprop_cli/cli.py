@@ -10,17 +10,23 @@ from typing import Any, NoReturn
 
 import click
 
-from backprop_cli import __version__, batch
+from backprop_cli import __version__
 from backprop_cli.bindings import check_bindings, parse_bindings, unbound_inputs
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, UsageError
 from backprop_cli.output_file import write_atomically
 from backprop_cli.parser import parse
 from backprop_cli.program_input import open_input, read_program
-from backprop_cli.progress import progress_lines
 from backprop_cli.render import FORMATS, renderer, structure_renderer
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.render.records import RECORD_FORMATS, Record, Writer, error_text, record_writer
+from backprop_cli.render.records import (
+    RECORD_FORMATS,
+    Blocks,
+    Record,
+    Writer,
+    error_text,
+    record_writer,
+)
 
 DATA_FORMATS = ("csv", "jsonl")
 
@@ -195,12 +201,17 @@ def _run_file(
     jobs: int | None,
     seed: int | None = None,
 ) -> int:
+    from backprop_cli import batch  # only for --file: a single program's start skips it
+    from backprop_cli.progress import progress_lines
+
     bindings = parse_bindings(binding_args, seed)
     writer = record_writer(_record_format(fmt, "--file"), "line", options)
     with open_input(path, "program file") as stream:
         lines = progress_lines(stream) if _show_progress() else batch.program_lines(stream)
         workers = jobs or batch.default_jobs(stream)
         records = batch.run_lines(lines, bindings, full=fmt == "jsonl", jobs=workers)
+        if batch.on_disk(stream):  # all there, nobody waits for each line: write in blocks
+            writer = Blocks(writer)
         return _stream(records, writer)
 
 
@@ -261,9 +272,10 @@ def _stream(
         ok += 0 if "error" in record else record.get("rows", 1)  # a sum stands for its rows
         if report and "error" in record:
             report(record)
-        else:
-            _write(writer.write(record), end="")
-    _write(writer.close(), end="")
+        elif text := writer.write(record):  # a writer may hold records back: nothing to write
+            _write(text, end="")
+    if text := writer.close():
+        _write(text, end="")
     click.echo(f"backprop: {ok} ok, {failed} failed", err=True)
     return failed
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -62,7 +59,13 @@ def cell(value: Any, precision: int | None = None) -> str:
 
     An array (nested lists) is one cell holding its JSON text.
     """
+    if value.__class__ is int:  # json_number's integral float: format_number prints it so
+        return str(value)
+    if value.__class__ is float:
+        return format_number(value, precision)
     if isinstance(value, list):
+        import json  # here, not at import: the text path rarely needs it
+
         return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return format_number(float(value), precision)
 
@@ -70,9 +73,14 @@ def cell(value: Any, precision: int | None = None) -> str:
 class JsonlWriter:
     """--format jsonl: one compact JSON object per line."""
 
+    def __init__(self) -> None:
+        import json  # here, not at import: the text and csv paths never need it
+
+        self._encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
     def write(self, record: Record) -> str:
         """The record as one line of strict JSON."""
-        return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+        return self._encode(record) + "\n"
 
     def close(self) -> str:
         """Nothing is held back."""
@@ -90,12 +98,16 @@ class CsvWriter:
     def __init__(
         self, lead: list[str], names: Iterable[str] | None = None, with_inputs: bool = True
     ) -> None:
+        import csv  # here, not at import: the text path never needs it
+        import io
+
         self.lead = lead
         self.names: list[str] | None = list(names) if names is not None else None
         self.with_inputs = with_inputs
         self.other = names is None  # inputs can turn up that the header lacks
         self.held: list[Record] = []
         self.started = False
+        self._known: frozenset[str] = frozenset()  # self.names, for the `other` column
         self._buffer = io.StringIO()  # one csv writer for every row: making one costs more
         self._csv = csv.writer(self._buffer, lineterminator="\n")
 
@@ -118,6 +130,7 @@ class CsvWriter:
             return ""
         self.started = True
         names = self.names or []
+        self._known = frozenset(names)
         inputs = names if self.with_inputs else []
         other = [OTHER] if self.other else []
         gradients = [f"d_{name}" for name in names]
@@ -133,7 +146,7 @@ class CsvWriter:
         cells += [cell(grads[n]) if n in grads else "" for n in names]
         cells.append(error_text(record["error"]) if "error" in record else "")
         if self.other:
-            extra = [n for n in grads if n not in names]
+            extra = [n for n in grads if n not in self._known]
             cells.append(" ".join(f"{n}={cell(inputs[n])} d_{n}={cell(grads[n])}" for n in extra))
         return cells
 
@@ -142,6 +155,35 @@ class CsvWriter:
         self._buffer.truncate()
         self._csv.writerow(cells)
         return self._buffer.getvalue()
+
+
+class Blocks:
+    """A Writer that hands on another's text in blocks of about `size` characters: for input
+    that is all there, where writing (and flushing) every record would cost more than making it.
+    """
+
+    def __init__(self, writer: Writer, size: int = 1 << 16) -> None:
+        self.writer = writer
+        self.size = size
+        self.parts: list[str] = []
+        self.length = 0
+
+    def write(self, record: Record) -> str:
+        """Nothing, or the text held so far once it reaches `size`."""
+        text = self.writer.write(record)
+        self.parts.append(text)
+        self.length += len(text)
+        return self._take() if self.length >= self.size else ""
+
+    def close(self) -> str:
+        """Everything still held, here and in the writer."""
+        self.parts.append(self.writer.close())
+        return self._take()
+
+    def _take(self) -> str:
+        text = "".join(self.parts)
+        self.parts, self.length = [], 0
+        return text
 
 
 def _first_seen(records: list[Record]) -> list[str]:
