@@ -10,8 +10,10 @@ gradient with respect to all five inputs (W1, x, W2, y, lam), as backprop does.
 Each round runs one fresh process per size: backprop (parse once, time `evaluate`), backprop
 (`parse` + `evaluate` each time) and hand-written NumPy, interleaved block by block; then
 PyTorch eager (CPU, float64, `torch.autograd.grad`) in a process of its own, when `import torch`
-works. BLAS and OpenMP run one thread in every process. A block repeats a case until 0.1 s has
-passed; a process reports the median over its blocks, and the table the median over rounds.
+works. BLAS and OpenMP run one thread in every process, and times are the process's CPU time
+(time.process_time), which other jobs on the machine do not inflate as much as the wall clock.
+A block repeats a case until 0.1 s has passed; a process reports the median over its blocks,
+and the table the median over rounds.
 Mode used by the script itself: `--child GROUP HIDDEN BATCH BLOCKS`.
 """
 
@@ -121,7 +123,7 @@ def check(name: str, got: tuple[float, list[Any]], want: tuple[float, list[Any]]
 
 
 def per_call(function: Callable[[], object]) -> float:
-    """Seconds per call over one block of at least BLOCK_SECONDS."""
+    """CPU seconds per call over one block of at least BLOCK_SECONDS."""
     calls, start = 0, time.process_time()
     while True:
         function()
