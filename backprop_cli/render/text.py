@@ -95,5 +95,7 @@ def _gradient_table(derivation: Derivation) -> Table:
     table.add_column("value", justify="right", style=FORWARD)
     table.add_column(f"∂{derivation.output_name}/∂input", justify="right", style=GRADIENT)
     for name, value in derivation.inputs():
-        table.add_row(name, value, derivation.number(derivation.evaluation.gradients[name]))
+        gradient = derivation.number(derivation.evaluation.gradients[name])
+        # Text, not str: rich would read an array such as [inf, 0.5] as a markup tag.
+        table.add_row(Text(name), Text(value), Text(gradient))
     return table
