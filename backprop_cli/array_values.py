@@ -128,7 +128,7 @@ def _from_file(name: str) -> Any:
             warnings.simplefilter("ignore")  # an empty file: reported below, in one line
             delimiter = "," if suffix == ".csv" else None
             return np.loadtxt(path, delimiter=delimiter, dtype=float, ndmin=1)
-    raise UsageError(f"{name}: expected a .npy, .csv or .json file")
+    raise UsageError(f"{name}: expected a .npy, .csv, .txt or .json file")
 
 
 def _checked(array: Any, text: str) -> Any:

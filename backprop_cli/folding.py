@@ -19,6 +19,8 @@ def array_of(items: list[Any], span: Span) -> Any:
     """The float64 array of a literal's items (numbers, or arrays of one shape)."""
     import numpy as np
 
+    if not items:
+        raise ProgramSyntaxError("an array literal needs at least one number", span)
     try:
         return np.array(items, dtype=float)
     except ValueError:
