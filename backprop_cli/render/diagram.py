@@ -172,7 +172,7 @@ class _Labels:
 
 
 def _size_text(value: Any) -> str:
-    """`3×2` for an array, `` for a number."""
+    """`3×2` for an array; nothing for a number."""
     shape = tuple(getattr(value, "shape", ()))
     return shape_label(shape) if shape else ""
 
