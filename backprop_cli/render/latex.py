@@ -75,7 +75,8 @@ def _pieces(text: str) -> list[str]:
                 rf"\frac{{\partial {name(match['of'])}}}{{\partial {name(match['wrt'])}}}"
             )
         elif match["call"] is not None:
-            pieces.append(rf"\operatorname{{{match['call']}}}(")
+            called = match["call"].replace("_", r"\_")  # log_softmax, not log with a subscript
+            pieces.append(rf"\operatorname{{{called}}}(")
         elif match["name"] is not None:
             pieces.append(name(value))
         else:
