@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from backprop_cli import batch
 from backprop_cli.cli import main
 from backprop_cli.progress import progress_lines
+from backprop_cli.render import records
 
 BINDINGS = ["x=1", "y=3", "z=-3"]
 
@@ -268,6 +269,56 @@ def test_a_one_liner_does_not_import_numpy() -> None:
     assert done.returncode == 0
     assert "numpy" not in done.stderr
     assert "multiprocessing" not in done.stderr
+
+
+def test_a_text_one_liner_imports_no_batch_csv_or_json() -> None:
+    code = (
+        "import sys; from backprop_cli.cli import main\n"
+        "try: main(['x*y', 'x=1', 'y=2'])\n"
+        "except SystemExit: pass\n"
+        "print(sorted({'backprop_cli.batch', 'csv', 'json'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+CELLS = [
+    ["1", "x + y", "0.5", ""],
+    ["2", "f(x, y)", "1", "syntax error: a, b"],
+    ["3", 'say "x"', "-0.25", ""],
+    ["4", "λ · x", "1e+300", ""],
+    ["5", "x\ty", "nan", "line\nbreak"],
+    ["6", "x\ry", "", ""],
+    ["7", " x ", "inf", "-inf"],
+]
+
+
+@pytest.mark.parametrize("cells", CELLS)
+def test_csv_rows_are_what_the_csv_module_writes(cells: list[str]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    assert records.CsvWriter(["line"])._row(cells) == buffer.getvalue()
+
+
+def test_blocks_hand_on_the_same_text_in_fewer_pieces(mixed: Path) -> None:
+    lines = list(batch.program_lines(mixed.open("rb"))) * 50
+    results = list(batch.run_lines(lines, {"x": 1.0, "y": 3.0, "z": -3.0}, full=False, jobs=1))
+    names = ["x", "y", "z"]  # a header from the start: no record is held back
+    plain = records.CsvWriter(["line", "program"], names)
+    blocks = records.Blocks(records.CsvWriter(["line", "program"], names), size=1000)
+    texts = [blocks.write(record) for record in results] + [blocks.close()]
+    expected = "".join(plain.write(record) for record in results) + plain.close()
+    assert "".join(texts) == expected
+    assert 1 < sum(1 for text in texts if text) < len(texts) / 10
+
+
+def test_on_disk_is_true_only_for_regular_files(mixed: Path) -> None:
+    with mixed.open("rb") as stream:
+        assert batch.on_disk(stream)
+    assert not batch.on_disk(io.BytesIO(b"x\n"))
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as stream, os.fdopen(write, "wb"):
+        assert not batch.on_disk(stream)
 
 
 def test_progress_lines_pass_every_line_through(mixed: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,6 +19,8 @@ Record = dict[str, Any]
 CSV_WINDOW = 1000
 # csv: the column for inputs of later records that the header does not have.
 OTHER = "other"
+# csv: a character that could make the csv module quote a cell (a comma is counted apart).
+_SPECIAL = r'[^ -~]|"'
 
 
 class Writer(Protocol):
@@ -108,6 +111,7 @@ class CsvWriter:
         self.held: list[Record] = []
         self.started = False
         self._known: frozenset[str] = frozenset()  # self.names, for the `other` column
+        self._special = re.compile(_SPECIAL)  # here, not at import: the text path needs none
         self._buffer = io.StringIO()  # one csv writer for every row: making one costs more
         self._csv = csv.writer(self._buffer, lineterminator="\n")
 
@@ -151,6 +155,11 @@ class CsvWriter:
         return cells
 
     def _row(self, cells: list[str]) -> str:
+        line = ",".join(cells)
+        # Printable ASCII without quotes or commas inside cells: csv.writer would write the
+        # cells as they are. Most rows are numbers; the csv module looks at every character.
+        if len(cells) > 1 and line.count(",") == len(cells) - 1 and not self._special.search(line):
+            return line + "\n"
         self._buffer.seek(0)
         self._buffer.truncate()
         self._csv.writerow(cells)
