@@ -179,8 +179,8 @@ def measure(sizes: list[tuple[int, int]], rounds: int, blocks: int) -> list[dict
 
 
 def microseconds(seconds: float) -> str:
-    """A time per call in µs, or in ms from 10 ms on."""
-    return f"{seconds * 1e3:,.1f} ms" if seconds >= 0.01 else f"{seconds * 1e6:,.0f} µs"
+    """A time per call in µs, or in ms from 1 ms on."""
+    return f"{seconds * 1e3:,.1f} ms" if seconds >= 0.001 else f"{seconds * 1e6:,.0f} µs"
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
