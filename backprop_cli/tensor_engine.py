@@ -144,6 +144,8 @@ def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
         except ShapeError as error:  # values a shape cannot show: a class index out of range
             message = f"{error} in {graph.text(node.id)}"
             raise EvaluationError(message, graph.span(node.id)) from None
+        except (ZeroDivisionError, OverflowError):  # plain floats: sum(A) / 0
+            raise _failure(graph, node, args, math.nan) from None
         value = _as_value(value)
         if not (math.isfinite(value) if type(value) is float else np.isfinite(value).all()):
             raise _failure(graph, node, args, value)

@@ -1086,3 +1086,19 @@ def test_non_differentiable_points_match_torch(source: str, f: Callable[..., Any
         expected = grads[name]
         # NaN where both say so: sqrt'(0) = inf times abs'(0) = 0.
         np.testing.assert_allclose(evaluation.gradients[name], expected, rtol=1e-15, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("program", "bindings", "message"),
+    [
+        ("sum(A) / z", {"z": 0.0}, "division by zero in sum(A) / z"),
+        ("sum(A) ^ z", {"z": 10000.0}, "overflows float64 in sum(A) ^ z"),
+        ("log(sum(A) - 3)", {}, "log of 0 in log(sum(A) - 3)"),
+    ],
+)
+def test_a_number_inside_an_array_program_fails_with_a_message(
+    program: str, bindings: dict[str, float], message: str
+) -> None:
+    # Scalar nodes of an array program run on plain floats, which raise instead of giving inf.
+    with pytest.raises(EvaluationError, match=re.escape(message)):
+        evaluate(parse(program), {"A": np.array([1.0, 2.0]), **bindings})
