@@ -38,6 +38,8 @@ def _constant_power_partials(m: Any) -> Partials:
     # x^2 and friends: the exponent is a constant, so d/d(exponent), a log and three
     # `where`s over every element, is never needed.
     def partials(a: Any, b: float, out: Any) -> tuple[Any, float]:
+        if b == 2.0:  # x^2, by far the most common: 2·x exactly, one pass fewer over an array
+            return 2.0 * a, 0.0
         return (0.0 if b == 0 else b * m.pow_or_nan(a, b - 1.0)), 0.0
 
     return partials

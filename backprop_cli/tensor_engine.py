@@ -147,10 +147,15 @@ def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
         except (ZeroDivisionError, OverflowError):  # plain floats: sum(A) / 0
             raise _failure(graph, node, args, math.nan) from None
         value = _as_value(value)
-        if not (math.isfinite(value) if type(value) is float else np.isfinite(value).all()):
+        if not (math.isfinite(value) if type(value) is float else _all_finite(value)):
             raise _failure(graph, node, args, value)
         append(value)
     return values
+
+
+def _all_finite(array: Any) -> bool:
+    """Whether no element is inf or NaN: a sum is so when one is, and costs one read."""
+    return math.isfinite(array.sum()) or bool(np.isfinite(array).all())  # else an overflow?
 
 
 def _as_value(value: Any) -> Any:
@@ -205,8 +210,12 @@ def _backward(
             continue
         args = [values[i] for i in node.inputs]
         upstream = grads[node_id]
-        contributions, locals_ = _through(node.op, upstream, args, values[node_id])  # type: ignore[arg-type]
+        # A literal such as the 2 of W1^2 needs no gradient: over a large array it costs passes.
+        wanted = [nodes[i].op != CONST for i in node.inputs]
+        contributions, locals_ = _through(node.op, upstream, args, values[node_id], wanted)  # type: ignore[arg-type]
         for input_id, contribution in zip(node.inputs, contributions):
+            if contribution is None:
+                continue
             total = grads[input_id]  # a fresh sum: never add into an array another node holds
             grads[input_id] = contribution if total is None else total + contribution
             reaches[input_id] = 1
@@ -218,18 +227,20 @@ def _backward(
     return grads, reaches
 
 
-def _through(op: Op, upstream: Any, args: list[Any], out: Any) -> tuple[list[Any], list[Any]]:
-    """Each input's share of the upstream gradient, and the elementwise locals if any."""
+def _through(
+    op: Op, upstream: Any, args: list[Any], out: Any, wanted: list[bool]
+) -> tuple[list[Any], list[Any]]:
+    """Each wanted input's share of the upstream gradient (else None), and elementwise locals."""
     if op.vjp is not None:
-        return [_as_value(s) for s in op.vjp(upstream, *args, out)], [None] * len(args)
+        vjp = op.vjp(upstream, *args, out)
+        return [_as_value(s) if w else None for s, w in zip(vjp, wanted)], [None] * len(args)
     locals_ = [_as_value(local) for local in _elementwise(op).partials(*args, out)]
     if type(upstream) is float and all(type(x) is float for x in (*args, *locals_)):
         return [upstream * local for local in locals_], locals_  # single numbers all along
-    shares = [
-        _as_value(unbroadcast(np.multiply(upstream, local), np.shape(arg)))
-        for arg, local in zip(args, locals_)
-    ]
-    return shares, locals_
+    return [
+        _as_value(unbroadcast(np.multiply(upstream, local), np.shape(arg))) if w else None
+        for arg, local, w in zip(args, locals_, wanted)
+    ], locals_
 
 
 def _record(

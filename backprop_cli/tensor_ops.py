@@ -95,7 +95,8 @@ def _sum(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
         return _np().sum(a, axis=axis)
 
     def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        return (_expand(g, a, axis).copy(),)
+        # A read-only broadcast view, not a copy: gradients are summed into fresh arrays.
+        return (_expand(g, a, axis),)
 
     return forward, vjp
 
