@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from backprop_cli.array_math import unbroadcast
 from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
 from backprop_cli.ops import CONST, INPUT, OPS, array_ops
 from backprop_cli.shapes import Shape, ShapeError, broadcast, shape_text
-from backprop_cli.tensor_ops import unbroadcast
 
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 # The most numbers one array may hold (1 GiB of float64): larger ones are refused up front.

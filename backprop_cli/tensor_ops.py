@@ -1,4 +1,4 @@
-"""Operations on whole arrays: matrix product, reductions, softmax and losses.
+"""Operations on whole arrays: matrix product, reductions, softmax; the losses are in losses.py.
 
 Each one keeps its value, its shape rule and its vector-Jacobian product side by side: a
 Jacobian of an array operation is too large to be a number on an edge, so the backward pass
@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from backprop_cli import losses
+from backprop_cli.array_math import logsumexp_of, numpy_module, softmax_of, unbroadcast
 from backprop_cli.op import Op
 from backprop_cli.shapes import (
-    Shape,
-    ShapeError,
     broadcast,
     cross_entropy_shape,
     dot_shape,
@@ -24,35 +24,12 @@ from backprop_cli.shapes import (
     same_axis_shape,
 )
 
-
-def _np() -> Any:
-    import numpy
-
-    return numpy
-
-
-def unbroadcast(gradient: Any, shape: Shape) -> Any:
-    """Sum a gradient over the axes that broadcasting added or stretched to reach `shape`."""
-    np = _np()
-    if type(gradient) is not np.ndarray or gradient.dtype != np.float64:
-        gradient = np.asarray(gradient, dtype=float)  # an array as it is needs no conversion
-    if gradient.shape == shape:
-        return gradient
-    extra = gradient.ndim - len(shape)
-    if extra > 0:
-        gradient = gradient.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and gradient.shape[i] != 1)
-    if stretched:
-        gradient = gradient.sum(axis=stretched, keepdims=True)
-    return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient
-
-
 # --- matrix product ---------------------------------------------------------------
 
 
 def _matmul_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
     # Promote vectors to matrices as np.matmul does, then undo the promotion.
-    np = _np()
+    np = numpy_module()
     a, b, g = np.asarray(a, dtype=float), np.asarray(b, dtype=float), np.asarray(g, dtype=float)
     a2 = a[np.newaxis, :] if a.ndim == 1 else a
     b2 = b[:, np.newaxis] if b.ndim == 1 else b
@@ -67,15 +44,15 @@ def _matmul_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
 
 
 def _dot(a: Any, b: Any) -> Any:
-    return _np().dot(a, b)
+    return numpy_module().dot(a, b)
 
 
 def _dot_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
-    return g * _np().asarray(b, dtype=float), g * _np().asarray(a, dtype=float)
+    return g * numpy_module().asarray(b, dtype=float), g * numpy_module().asarray(a, dtype=float)
 
 
 def _transpose_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-    return (_np().transpose(g),)
+    return (numpy_module().transpose(g),)
 
 
 # --- reductions ---------------------------------------------------------------------
@@ -83,7 +60,7 @@ def _transpose_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
 
 def _expand(g: Any, a: Any, axis: int | None) -> Any:
     """An upstream gradient of a reduction, broadcast back over the reduced axis."""
-    np = _np()
+    np = numpy_module()
     a = np.asarray(a)
     if axis is not None:
         g = np.expand_dims(g, axis)
@@ -92,7 +69,7 @@ def _expand(g: Any, a: Any, axis: int | None) -> Any:
 
 def _sum(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(a: Any) -> Any:
-        return _np().sum(a, axis=axis)
+        return numpy_module().sum(a, axis=axis)
 
     def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
         # A read-only broadcast view, not a copy: gradients are summed into fresh arrays.
@@ -103,47 +80,32 @@ def _sum(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
 
 def _mean(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(a: Any) -> Any:
-        return _np().mean(a, axis=axis)
+        return numpy_module().mean(a, axis=axis)
 
     def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        a = _np().asarray(a)
+        a = numpy_module().asarray(a)
         count = a.size if axis is None else a.shape[axis]
         return (_expand(g, a, axis) / count,)
 
     return forward, vjp
 
 
-def _logsumexp_of(a: Any, axis: int | None, keepdims: bool = False) -> Any:
-    # Shifting by the maximum keeps exp from overflowing.
-    np = _np()
-    a = np.asarray(a, dtype=float)
-    top = np.max(a, axis=axis, keepdims=True)
-    total = top + np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True))
-    return total if keepdims else np.squeeze(total, axis=axis)
-
-
-def _softmax_of(a: Any, axis: int | None) -> Any:
-    np = _np()
-    a = np.asarray(a, dtype=float)
-    return np.exp(a - _logsumexp_of(a, axis, keepdims=True))
-
-
 def _logsumexp(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(a: Any) -> Any:
-        return _logsumexp_of(a, axis)
+        return logsumexp_of(a, axis)
 
     def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        return (_expand(g, a, axis) * _softmax_of(a, axis),)
+        return (_expand(g, a, axis) * softmax_of(a, axis),)
 
     return forward, vjp
 
 
 def _softmax(axis: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(a: Any) -> Any:
-        return _softmax_of(a, axis)
+        return softmax_of(a, axis)
 
     def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        inner = _np().sum(g * out, axis=axis, keepdims=True)
+        inner = numpy_module().sum(g * out, axis=axis, keepdims=True)
         return (out * (g - inner),)
 
     return forward, vjp
@@ -151,87 +113,25 @@ def _softmax(axis: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
 
 def _log_softmax(axis: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(a: Any) -> Any:
-        return _np().asarray(a, dtype=float) - _logsumexp_of(a, axis, keepdims=True)
+        return numpy_module().asarray(a, dtype=float) - logsumexp_of(a, axis, keepdims=True)
 
     def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        total = _np().sum(g, axis=axis, keepdims=True)
-        return (g - _np().exp(out) * total,)
+        total = numpy_module().sum(g, axis=axis, keepdims=True)
+        return (g - numpy_module().exp(out) * total,)
 
     return forward, vjp
 
 
 def _norm(a: Any) -> Any:
-    np = _np()
+    np = numpy_module()
     return np.sqrt(np.sum(np.square(a)))
 
 
 def _norm_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
     # At the zero array the norm has no gradient; 0 is used, as PyTorch does.
-    np = _np()
+    np = numpy_module()
     a = np.asarray(a, dtype=float)
     return (g * a / out if out != 0 else np.zeros_like(a),)
-
-
-# --- losses ------------------------------------------------------------------------
-
-
-def _mse(o: Any, y: Any) -> Any:
-    np = _np()
-    return np.mean(np.square(np.subtract(o, y)))
-
-
-def _mse_vjp(g: Any, o: Any, y: Any, out: Any) -> tuple[Any, Any]:
-    np = _np()
-    difference = np.subtract(o, y, dtype=float)
-    d = g * 2.0 * difference / max(difference.size, 1)
-    return unbroadcast(d, np.shape(o)), unbroadcast(-d, np.shape(y))
-
-
-def class_targets(logits: Any, target: Any) -> Any | None:
-    """Class indices as integers when `target` holds them (one rank below the logits)."""
-    np = _np()
-    target = np.asarray(target, dtype=float)
-    if target.ndim != np.ndim(logits) - 1:
-        return None
-    classes = np.shape(logits)[-1]
-    bad = (target != np.floor(target)) | (target < 0) | (target >= classes)
-    if np.any(bad):
-        wrong = target[bad].flat[0] if target.ndim else target
-        raise ShapeError(
-            f"class index {wrong:g} is not one of 0 … {classes - 1} ({classes} classes)"
-        )
-    return target.astype(int)
-
-
-def _cross_entropy(logits: Any, target: Any) -> Any:
-    np = _np()
-    log_p = _logsumexp_of(logits, -1, keepdims=True)
-    log_p = np.asarray(logits, dtype=float) - log_p
-    classes = class_targets(logits, target)
-    if classes is None:
-        per_row = -np.sum(np.asarray(target, dtype=float) * log_p, axis=-1)
-    else:
-        per_row = -np.take_along_axis(log_p, classes[..., np.newaxis], axis=-1)[..., 0]
-    return np.mean(per_row)
-
-
-def _cross_entropy_vjp(g: Any, logits: Any, target: Any, out: Any) -> tuple[Any, Any]:
-    # The mean over rows of -Σ t·log_softmax(logits):
-    # d/dlogits = (softmax·Σt - t)/rows and d/dt = -log_softmax/rows.
-    np = _np()
-    logits = np.asarray(logits, dtype=float)
-    rows = logits.size // logits.shape[-1]
-    log_p = logits - _logsumexp_of(logits, -1, keepdims=True)
-    classes = class_targets(logits, target)
-    if classes is None:
-        t = np.asarray(target, dtype=float)
-        grad_t = -g * log_p / rows
-    else:
-        t = np.zeros_like(logits)
-        np.put_along_axis(t, classes[..., np.newaxis], 1.0, axis=-1)
-        grad_t = np.zeros(np.shape(target))  # class indices are not differentiable
-    grad_logits = g * (np.exp(log_p) * np.sum(t, axis=-1, keepdims=True) - t) / rows
-    return grad_logits, grad_t
 
 
 # --- the table ---------------------------------------------------------------------
@@ -285,7 +185,7 @@ def _build_table() -> list[Op]:
     matmul = Op(
         "matmul",
         2,
-        lambda a, b: _np().matmul(a, b),
+        lambda a, b: numpy_module().matmul(a, b),
         _no_partials,
         "{0} @ {1}",
         ("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
@@ -307,7 +207,7 @@ def _build_table() -> list[Op]:
     transpose = Op(
         "transpose",
         1,
-        lambda a: _np().transpose(a),
+        lambda a: numpy_module().transpose(a),
         _no_partials,
         "transpose({0})",
         ("{up}ᵀ",),
@@ -327,20 +227,20 @@ def _build_table() -> list[Op]:
     mse = replace(
         matmul,
         name="mse",
-        forward=_mse,
+        forward=losses.mse,
         template="mse({0}, {1})",
         rules=("{up} · 2({0} - {1})/n", "{up} · 2({1} - {0})/n"),
-        vjp=_mse_vjp,
+        vjp=losses.mse_vjp,
         shape=lambda a, b: (broadcast(a, b), ())[1],
         gate="",
     )
     cross_entropy = replace(
         mse,
         name="cross_entropy",
-        forward=_cross_entropy,
+        forward=losses.cross_entropy,
         template="cross_entropy({0}, {1})",
         rules=("{up} · (softmax({0}) - {1})/n", "{up} · -log_softmax({0})/n"),
-        vjp=_cross_entropy_vjp,
+        vjp=losses.cross_entropy_vjp,
         shape=cross_entropy_shape,
     )
     reductions = [build(None) for build in _REDUCTIONS.values()]
