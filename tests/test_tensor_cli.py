@@ -13,38 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from test_cli import assert_error, invoke, ok_json
 
-from backprop_cli.cli import main
 from backprop_cli.render import FORMATS
 
 SEED_003 = (
     "z = W1 @ x; h = relu(z); o = W2 @ h; L = mse(o, y); "
     "s = lam/2 * (sum(W1^2) + sum(W2^2)); J = L + s"
 )
-
-
-def invoke(*args: str) -> Result:
-    """The command in-process, colour variables cleared."""
-    environment: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None}
-    return CliRunner().invoke(main, list(args), env=environment, catch_exceptions=False)
-
-
-def ok_json(*args: str) -> Any:
-    result = invoke(*args, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def assert_error(result: Result, exit_code: int, *fragments: str) -> None:
-    """Exit code, nothing on stdout, a message and no traceback on stderr."""
-    assert result.exit_code == exit_code, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert result.stderr.strip()
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
 
 
 def as_json(array: Any) -> str:
