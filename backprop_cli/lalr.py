@@ -89,7 +89,7 @@ class Tables(NamedTuple):
     start: int
     end: int
     gotos: _Gotos
-    functions: dict[type, list[Any]]  # builder class -> _reductions, filled as met
+    resolved: dict[type, dict[int, dict[str, Any]]]  # builder class -> _resolved(), as met
 
 
 def tables(data: dict[str, Any], memo: dict[int, Any]) -> Tables:
@@ -191,15 +191,36 @@ def _is_terminal(symbol: dict[str, Any]) -> bool:
     return bool(symbol["__type__"] == "Terminal")  # not NonTerminal
 
 
-def _reductions(tables: Tables, builder: type) -> list[Any]:
-    """Per rule: (function or None to splice, kept children or None for all); once per class."""
-    found = tables.functions.get(builder)
+def _resolved(tables: Tables, builder: type) -> dict[int, dict[str, Any]]:
+    """The actions with each reduction as (size, origin, function, kept); once per class.
+
+    `function` is None for an `_rule` (its value is the list of its children, for its parent to
+    splice); `kept` lists the children to pass, or is None for all. The reductions of `?rule`s
+    that pass their child on are left out: _Gotos skips them, so the loop never meets one (and
+    if it did, it would hand the text to Lark's parser).
+    """
+    found = tables.resolved.get(builder)
     if found is None:
-        found = tables.functions[builder] = [
+        calls = [
             callback and (_function(builder, callback.name), callback.children)
             for callback in tables.callbacks
         ]
+        found = tables.resolved[builder] = {
+            state: {
+                symbol: _resolve(action, calls)
+                for symbol, action in row.items()
+                if not (isinstance(action, Reduce) and action.passes)
+            }
+            for state, row in tables.actions.items()
+        }
     return found
+
+
+def _resolve(action: int | Reduce, calls: list[Any]) -> Any:
+    if isinstance(action, int):
+        return action  # a shift: the next state
+    function, kept = calls[action.rule]
+    return (action.size, action.origin, function, kept)
 
 
 def _function(builder: type, name: str) -> Any:
@@ -221,8 +242,9 @@ def _kept(children: Any, values: list[Any]) -> list[Any]:
 
 def run(tables: Tables, text: str, builder: Any) -> None:
     """Parse `text`, calling `builder`'s methods at each reduction; raises Fallback."""
-    actions, gotos, ignore, retype = tables.actions, tables.gotos, tables.ignore, tables.retype
-    reductions = _reductions(tables, type(builder))
+    # One loop, no helpers: a call per token or per reduction would cost a tenth of a parse.
+    actions = _resolved(tables, type(builder))
+    gotos, ignore, retype = tables.gotos, tables.ignore, tables.retype
     # Pattern.scanner: each match() starts where the last one ended (~20% faster than match(pos))
     match = tables.pattern.scanner(text).match  # type: ignore[attr-defined]
     end = tables.end
@@ -254,18 +276,22 @@ def run(tables: Tables, text: str, builder: Any) -> None:
                 states.append(state)
                 values.append(token)
                 break
-            # A reduction. `?rule`s that pass their child on never get here: see _Gotos.
-            size, origin, rule, _ = action  # type: ignore[misc]
-            if size:
-                children = values[-size:]
-                del values[-size:]
-                del states[-size:]
+            size, origin, function, kept = action
+            if kept is None and size == 1:  # an atom: no list of children
+                values[-1] = function(builder, values[-1])
+                states.pop()
+            elif kept is None and size == 3:  # a binary operator
+                right = values.pop()
+                middle = values.pop()
+                values[-1] = function(builder, values[-1], middle, right)
+                del states[-3:]
             else:
-                children = []
-            function, kept = reductions[rule]
-            if kept is not None:
-                children = _kept(kept, children)
-            values.append(children if function is None else function(builder, *children))
+                children = values[-size:] if size else []
+                del values[len(values) - size :]
+                del states[len(states) - size :]
+                if kept is not None:
+                    children = _kept(kept, children)
+                values.append(children if function is None else function(builder, *children))
             state = gotos[states[-1], origin, kind]
             if state == end:
                 return
