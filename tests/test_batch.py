@@ -300,6 +300,13 @@ def test_csv_rows_are_what_the_csv_module_writes(cells: list[str]) -> None:
     assert records.CsvWriter(["line"])._row(cells) == buffer.getvalue()
 
 
+def test_remembered_input_cells_are_the_cells() -> None:
+    writer = records.CsvWriter(["line"])
+    values = [0.5, 1, 0, "NaN", [1, 2.5], 2.0**60] + [i / 7 for i in range(2 * records._REMEMBERED)]
+    for value in values * 2:
+        assert writer._input(value) == records.cell(value)
+
+
 def test_blocks_hand_on_the_same_text_in_fewer_pieces(mixed: Path) -> None:
     lines = list(batch.program_lines(mixed.open("rb"))) * 50
     results = list(batch.run_lines(lines, {"x": 1.0, "y": 3.0, "z": -3.0}, full=False, jobs=1))

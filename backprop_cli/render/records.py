@@ -21,6 +21,8 @@ CSV_WINDOW = 1000
 OTHER = "other"
 # csv: a character that could make the csv module quote a cell (a comma is counted apart).
 _SPECIAL = r'[^ -~]|"'
+# csv: input values whose cells a writer remembers (json_number's values: equal means same text).
+_REMEMBERED = 1024
 
 
 class Writer(Protocol):
@@ -112,6 +114,7 @@ class CsvWriter:
         self.started = False
         self._known: frozenset[str] = frozenset()  # self.names, for the `other` column
         self._special = re.compile(_SPECIAL)  # here, not at import: the text path needs none
+        self._inputs: dict[Any, str] = {}  # input value -> cell: see _input
         self._buffer = io.StringIO()  # one csv writer for every row: making one costs more
         self._csv = csv.writer(self._buffer, lineterminator="\n")
 
@@ -146,13 +149,24 @@ class CsvWriter:
         cells = [str(record.get(column, "")) for column in self.lead]
         cells.append(cell(record["value"]) if "value" in record else "")
         if self.with_inputs:
-            cells += [cell(inputs[n]) if n in inputs else "" for n in names]
+            cells += [self._input(inputs[n]) if n in inputs else "" for n in names]
         cells += [cell(grads[n]) if n in grads else "" for n in names]
         cells.append(error_text(record["error"]) if "error" in record else "")
         if self.other:
             extra = [n for n in grads if n not in self._known]
             cells.append(" ".join(f"{n}={cell(inputs[n])} d_{n}={cell(grads[n])}" for n in extra))
         return cells
+
+    def _input(self, value: Any) -> str:
+        # cell(value), remembered: the inputs of --file are the same bindings on every line.
+        if value.__class__ is list:  # an array: not hashable
+            return cell(value)
+        text = self._inputs.get(value)
+        if text is None:
+            if len(self._inputs) >= _REMEMBERED:
+                self._inputs.clear()
+            text = self._inputs[value] = cell(value)
+        return text
 
     def _row(self, cells: list[str]) -> str:
         line = ",".join(cells)
