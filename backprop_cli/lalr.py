@@ -42,7 +42,7 @@ class Reduce(NamedTuple):
 
     size: int
     origin: str
-    rule: int  # index into Tables.callbacks, and into the list `bind` makes for one parse
+    rule: int  # index into Tables.callbacks
     passes: bool  # a `?rule` with one child: the value passes through unchanged
 
 
@@ -172,7 +172,7 @@ def _passes(rule: Rule) -> bool:
 
 def _callback(rule: Rule) -> Callback | None:
     if _passes(rule):
-        return None  # run() only changes state
+        return None  # no call: _Gotos skips its reduction
     # As Lark's ChildFilter: drop filtered tokens (`_COMMA`), splice `_rules` (their value is
     # the list of their own children), keep the rest.
     expansion = rule["expansion"]
