@@ -16,7 +16,9 @@ VectorJacobian = Callable[..., tuple[Any, ...]]
 ShapeRule = Callable[..., tuple[int, ...]]
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: an op is itself, compared by identity, so `node.op == INPUT` costs no field-by-field
+# comparison on every node.
+@dataclass(frozen=True, slots=True, eq=False)
 class Op:
     """One operation. `template` and `rules` use {0}, {1} for the inputs and {out}."""
 
