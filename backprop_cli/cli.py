@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -100,7 +99,7 @@ class _Command(click.Command):
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     help="Write to FILE instead of standard output; a failed run leaves FILE as it was.",
 )
 @click.option(
@@ -133,7 +132,7 @@ def main(
     data_format: str | None,
     reduce: str | None,
     jobs: int | None,
-    output: Path | None,
+    output: str | None,
     gradients: bool,
     direction: str,
     seed: int | None,

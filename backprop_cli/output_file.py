@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from backprop_cli.errors import UsageError
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: str, text: str) -> None:
     """Write `text` as UTF-8 to a new file beside `path`, then rename it over `path`."""
-    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    # os.path, not pathlib: pathlib would cost every start a few milliseconds.
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
     try:
         # Mode 0o666 lets the umask decide, as for any new file (mkstemp would give 0o600).
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -21,11 +22,12 @@ def write_atomically(path: Path, text: str) -> None:
             stream.write(text.encode("utf-8"))
         os.replace(temporary, path)
     except BaseException as error:  # also Ctrl-C: never leave the temporary file behind
-        temporary.unlink(missing_ok=True)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
         if isinstance(error, OSError):
             raise _cannot_write(path, error) from None
         raise
 
 
-def _cannot_write(path: Path, error: OSError) -> UsageError:
+def _cannot_write(path: str, error: OSError) -> UsageError:
     return UsageError(f"cannot write {path}: {error.strerror or error}")
