@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from backprop_cli import _lark_parser as lark
-
 _END = "$END"
 _SHIFT = 0  # the action code of a shift in the serialized parse table
 
@@ -131,6 +129,8 @@ def tables(data: dict[str, Any], memo: dict[int, Any]) -> Tables:
 
 def _terminals(lexer: dict[str, Any], memo: dict[int, Any]) -> list[Any]:
     """The terminals in the order Lark's BasicLexer tries them."""
+    from backprop_cli import _lark_parser as lark  # only to generate _parse_tables.py
+
     terminals = [lark.TerminalDef.deserialize(memo[ref["@"]], {}) for ref in lexer["terminals"]]
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
     return terminals
@@ -149,6 +149,55 @@ def _retype(pattern: re.Pattern[str], terminals: list[Any]) -> dict[str, dict[st
         if first.pattern.type == "re" and first.priority == terminal.priority:
             retype.setdefault(first.name, {})[terminal.pattern.value] = terminal.name
     return retype
+
+
+def load() -> Tables:
+    """The tables as scripts/regenerate_parser.py wrote them into _parse_tables.py.
+
+    A start reads these literals instead of importing the 3,500-line standalone parser (about
+    15 ms); that module is loaded only when a syntax error needs Lark to describe it.
+    """
+    from backprop_cli import _parse_tables as written
+
+    rows: dict[int, dict[str, Any]] = written.ACTIONS
+    actions: dict[int, dict[str, int | Reduce]] = {
+        state: {
+            symbol: action if isinstance(action, int) else Reduce(*action)
+            for symbol, action in row.items()
+        }
+        for state, row in rows.items()
+    }
+    return Tables(
+        actions,
+        [callback and Callback(*callback) for callback in written.CALLBACKS],
+        re.compile(written.PATTERN, written.FLAGS),
+        frozenset(written.IGNORE),
+        written.RETYPE,
+        written.START,
+        written.END,
+        _Gotos(actions),
+        {},
+    )
+
+
+def source(tables: Tables, header: str) -> str:
+    """_parse_tables.py for `tables`: Python literals that load() reads back."""
+    actions = {
+        state: {s: a if isinstance(a, int) else tuple(a) for s, a in row.items()}
+        for state, row in tables.actions.items()
+    }
+    callbacks = [callback and tuple(callback) for callback in tables.callbacks]
+    return (
+        header
+        + f"ACTIONS = {actions!r}\n"
+        + f"CALLBACKS = {callbacks!r}\n"
+        + f"PATTERN = {tables.pattern.pattern!r}\n"
+        + f"FLAGS = {int(tables.pattern.flags & ~re.UNICODE)!r}\n"
+        + f"IGNORE = {sorted(tables.ignore)!r}\n"
+        + f"RETYPE = {tables.retype!r}\n"
+        + f"START = {tables.start!r}\n"
+        + f"END = {tables.end!r}\n"
+    )
 
 
 # A rule as Lark serializes it: {"origin": {"name"}, "expansion": [{"name", "__type__",

@@ -14,6 +14,7 @@ import lark
 import pytest
 
 from backprop_cli import _lark_parser as standalone
+from backprop_cli import _parse_tables
 from backprop_cli.grammar import grammar_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,7 @@ def test_generated_parser_is_in_sync_with_the_grammar() -> None:
 def test_recorded_digest_is_the_grammar_files() -> None:
     digest = hashlib.sha256((ROOT / "grammar" / "program.lark").read_bytes()).hexdigest()
     assert digest == standalone.GRAMMAR_SHA256
+    assert digest == _parse_tables.GRAMMAR_SHA256
 
 
 def test_check_fails_when_the_grammar_changes(

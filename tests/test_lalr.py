@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from backprop_cli import BackpropError, lalr
 from backprop_cli import _lark_parser as standalone
-from backprop_cli.parser import GraphBuilder, _fast_tables, _normalize, _run_fast, _run_parser
+from backprop_cli.graph_builder import GraphBuilder
+from backprop_cli.parser import _fast_tables, _lark_builder, _normalize, _run_fast, _run_lark
 from backprop_cli.source import Source
 
 PROGRAMS = [
@@ -39,9 +43,37 @@ def _graph(run: object, text: str) -> tuple[object, ...]:
     return graph.nodes, graph.output, graph.computed
 
 
+def _lark_graph(text: str) -> tuple[object, ...]:
+    source = Source(_normalize(text))
+    builder = _lark_builder()(source, frozenset())
+    _run_lark(source, builder)
+    graph = builder.finish()
+    return graph.nodes, graph.output, graph.computed
+
+
 @pytest.mark.parametrize("text", PROGRAMS)
 def test_same_graph_as_larks_parser(text: str) -> None:
-    assert _graph(_run_fast, text) == _graph(_run_parser, text)
+    assert _graph(_run_fast, text) == _lark_graph(text)
+
+
+def test_written_tables_are_the_standalone_parsers() -> None:
+    # _parse_tables.py holds, as literals, what lalr.tables() reads out of _lark_parser.py.
+    written, read = lalr.load(), lalr.tables(standalone.DATA, standalone.MEMO)
+    assert written.actions == read.actions
+    assert written.callbacks == read.callbacks
+    assert written.pattern.pattern == read.pattern.pattern
+    assert written.pattern.flags == read.pattern.flags
+    assert (written.ignore, written.retype) == (read.ignore, read.retype)
+    assert (written.start, written.end) == (read.start, read.end)
+
+
+def test_a_start_does_not_import_the_standalone_parser() -> None:
+    code = (
+        "import sys; from backprop_cli.cli import main; from backprop_cli import parse; "
+        "parse('(x+y)*z'); print('backprop_cli._lark_parser' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 @pytest.mark.parametrize("text", ERRORS)

@@ -54,6 +54,7 @@ def test_wheel_ships_grammar_and_parser(installed: Path) -> None:
         ROOT / "grammar" / "program.lark"
     ).read_text(encoding="utf-8")
     assert (package / "_lark_parser.py").is_file()
+    assert (package / "_parse_tables.py").is_file()
 
 
 @pytest.mark.slow
