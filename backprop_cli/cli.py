@@ -1,11 +1,13 @@
-"""The `backprop` command: options, parse, evaluate, render, print. The only module that exits."""
+"""The `backprop` command: options, parse, evaluate, render, print. The only module that exits.
+
+--file and --data live in cli_batch.py, which prints their records and returns a count.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -15,17 +17,9 @@ from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, UsageError
 from backprop_cli.output_file import write_atomically
 from backprop_cli.parser import parse
-from backprop_cli.program_input import open_input, read_program
+from backprop_cli.program_input import read_program
 from backprop_cli.render import FORMATS, renderer, structure_renderer
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.render.records import (
-    RECORD_FORMATS,
-    Blocks,
-    Record,
-    Writer,
-    error_text,
-    record_writer,
-)
 
 DATA_FORMATS = ("csv", "jsonl")
 
@@ -152,11 +146,17 @@ def main(
         if output is not None and (file is not None or data is not None):
             raise UsageError("-o/--output takes the output of one PROGRAM, not of --file or --data")
         if file is not None:
-            _exit_batch(_run_file(file, arguments, fmt, options, jobs, seed))
+            from backprop_cli import cli_batch  # only for --file and --data
+
+            _exit_batch(cli_batch.run_file(file, arguments, fmt, options, jobs, seed))
         if program is None:
             raise click.UsageError("Missing argument 'PROGRAM' (or give --file FILE).")
         if data is not None:
-            _exit_batch(_run_data(program, data, bindings, fmt, options, data_format, reduce, seed))
+            from backprop_cli import cli_batch
+
+            _exit_batch(
+                cli_batch.run_data(program, data, bindings, fmt, options, data_format, reduce, seed)
+            )
         text = _run(program, bindings, fmt, options, seed)
         if output is not None:
             write_atomically(output, text if text.endswith("\n") else text + "\n")
@@ -164,7 +164,7 @@ def main(
     except BackpropError as error:
         click.echo(f"backprop: {error.render()}", err=True)
         sys.exit(error.exit_code)
-    _write(text)
+    write(text)
 
 
 def _run(
@@ -192,59 +192,6 @@ def _run(
     return renderer(fmt)(evaluation, options)
 
 
-def _run_file(
-    path: str,
-    binding_args: tuple[str, ...],
-    fmt: str,
-    options: RenderOptions,
-    jobs: int | None,
-    seed: int | None = None,
-) -> int:
-    from backprop_cli import batch  # only for --file: a single program's start skips it
-    from backprop_cli.progress import progress_lines
-
-    bindings = parse_bindings(binding_args, seed)
-    writer = record_writer(_record_format(fmt, "--file"), "line", options)
-    with open_input(path, "program file") as stream:
-        lines = progress_lines(stream) if _show_progress() else batch.program_lines(stream)
-        workers = jobs or batch.default_jobs(stream)
-        records = batch.run_lines(lines, bindings, full=fmt == "jsonl", jobs=workers)
-        if batch.on_disk(stream):  # all there, nobody waits for each line: write in blocks
-            writer = Blocks(writer)
-        return _stream(records, writer)
-
-
-def _run_data(
-    program: str,
-    path: str,
-    binding_args: tuple[str, ...],
-    fmt: str,
-    options: RenderOptions,
-    data_format: str | None,
-    reduce: str | None,
-    seed: int | None = None,
-) -> int:
-    from backprop_cli import data_each_row, data_mode, data_rows  # NumPy is imported only here
-
-    bindings = parse_bindings(binding_args, seed)
-    text, filename = read_program(program)
-    graph = parse(text, bound=bindings.keys(), filename=filename)
-    for warning in check_bindings(graph, bindings):
-        click.echo(f"backprop: {warning}", err=True)
-    names = [str(node.name) for node in graph.inputs]
-    writer = record_writer(
-        _record_format(fmt, "--data"), "rows" if reduce else "row", options, names
-    )
-    data_format = data_format or data_rows.format_of(path)
-    # Scalar programs sweep whole columns at once; programs over arrays go row by row.
-    mode: Any = data_each_row if data_each_row.needs_rows(graph, bindings) else data_mode
-    with open_input(path, "data file") as stream:
-        chunks = data_rows.read_chunks(stream, data_format, names)
-        if reduce:
-            return _stream(mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
-        return _stream(mode.run_rows(graph, chunks, bindings), writer)
-
-
 def _check_modes(file: str | None, data: str | None, reduce: str | None, jobs: int | None) -> None:
     if file is not None and data is not None:
         raise UsageError("--file and --data do not go together: run one of them")
@@ -254,42 +201,8 @@ def _check_modes(file: str | None, data: str | None, reduce: str | None, jobs: i
         raise UsageError("--jobs shares the lines of --file FILE among processes")
 
 
-def _record_format(fmt: str, option: str) -> str:
-    if fmt not in RECORD_FORMATS:
-        choices = ", ".join(RECORD_FORMATS)
-        raise UsageError(f"{option} writes one of {choices}, not {fmt}")
-    return fmt
-
-
-def _stream(
-    records: Iterator[Record], writer: Writer, report: Callable[[Record], None] | None = None
-) -> int:
-    """Write records as they come (errors to `report` if given); a summary goes to stderr."""
-    ok = failed = 0
-    for record in records:
-        failed += "error" in record
-        ok += 0 if "error" in record else record.get("rows", 1)  # a sum stands for its rows
-        if report and "error" in record:
-            report(record)
-        elif text := writer.write(record):  # a writer may hold records back: nothing to write
-            _write(text, end="")
-    if text := writer.close():
-        _write(text, end="")
-    click.echo(f"backprop: {ok} ok, {failed} failed", err=True)
-    return failed
-
-
-def _report_row(record: Record) -> None:
-    click.echo(f"backprop: row {record['row']}: {error_text(record['error'])}", err=True)
-
-
 def _exit_batch(failed: int) -> NoReturn:
     sys.exit(1 if failed else 0)
-
-
-def _show_progress() -> bool:
-    # A bar only for a person watching stderr while the results go elsewhere.
-    return sys.stderr.isatty() and not sys.stdout.isatty()
 
 
 def _reject_unknown_options(arguments: tuple[str, ...], after_separator: list[str]) -> None:
@@ -310,7 +223,8 @@ def _use_color(flag: bool | None) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-def _write(text: str, end: str = "\n") -> None:
+def write(text: str, end: str = "\n") -> None:
+    """Print to stdout as is; a reader that left (`| head`) ends the run quietly."""
     try:
         # color=True: click would strip the ANSI codes that --color or FORCE_COLOR
         # asked for whenever stdout is not a terminal; _use_color already decided.
