@@ -60,9 +60,9 @@ def generate_tables() -> str:
     """_parse_tables.py from the standalone parser just written."""
     sys.path.insert(0, str(ROOT))
     from backprop_cli import _lark_parser as standalone
-    from backprop_cli import lalr
+    from backprop_cli import lalr_tables
 
-    return lalr.source(lalr.tables(standalone.DATA, standalone.MEMO), _header())
+    return lalr_tables.source(lalr_tables.tables(standalone.DATA, standalone.MEMO), _header())
 
 
 def main(argv: list[str]) -> int:

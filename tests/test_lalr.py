@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from backprop_cli import BackpropError, lalr
+from backprop_cli import BackpropError, lalr, lalr_tables
 from backprop_cli import _lark_parser as standalone
 from backprop_cli.graph_builder import GraphBuilder
 from backprop_cli.parser import _fast_tables, _lark_builder, _normalize, _run_fast, _run_lark
@@ -57,8 +57,8 @@ def test_same_graph_as_larks_parser(text: str) -> None:
 
 
 def test_written_tables_are_the_standalone_parsers() -> None:
-    # _parse_tables.py holds, as literals, what lalr.tables() reads out of _lark_parser.py.
-    written, read = lalr.load(), lalr.tables(standalone.DATA, standalone.MEMO)
+    # _parse_tables.py holds, as literals, what lalr_tables.tables() reads out of _lark_parser.py.
+    written, read = lalr.load(), lalr_tables.tables(standalone.DATA, standalone.MEMO)
     assert written.actions == read.actions
     assert written.callbacks == read.callbacks
     assert written.pattern.pattern == read.pattern.pattern
@@ -131,7 +131,7 @@ def test_a_keyword_that_name_also_matches_takes_its_own_type(
     lark = pytest.importorskip("lark")
     parser = lark.Lark(KEYWORDS, parser="lalr")
     data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
-    tables = lalr.tables(data, memo)
+    tables = lalr_tables.tables(data, memo)
     recorder = _Recorder()
     lalr.run(tables, text, recorder)
     assert recorder.calls == expected
