@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_cli.array_math import settle_allocator
 from backprop_cli.data_rows import Chunk
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import EvaluationError
@@ -141,6 +142,7 @@ def _number(name: str, cell: Any, default: float | None) -> tuple[float, str]:
 
 def _sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[Column]]:
     """Forward then backward over columns, in the scalar engine's order, so the sums agree."""
+    settle_allocator()
     ops = array_ops()
     nodes = graph.nodes
     values: list[Column] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.array_math import unbroadcast
+from backprop_cli.array_math import settle_allocator, unbroadcast
 from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
@@ -54,6 +54,7 @@ class TensorEvaluation(Evaluation):
 
 def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluation:
     """Shapes, forward and backward over arrays; raises EvaluationError."""
+    settle_allocator()
     input_values = _input_values(graph, bindings)
     shapes = infer_shapes(graph, input_values)
     output = graph.nodes[graph.output]
