@@ -20,15 +20,16 @@ def numpy_module() -> Any:
 
 @cache
 def settle_allocator() -> None:
-    """Free one 8 MiB block before sweeping arrays, once per process.
+    """Free one 16 MiB block before sweeping arrays, once per process.
 
-    glibc hands a freed heap top back to the OS above its trim threshold, 128 KiB until a
-    larger mmapped block is freed; then every temporary of a sweep over 16,384-row columns
-    (128 KiB) page-faults anew: three times slower, measured. Freeing one large block raises
-    glibc's mmap and trim thresholds, as importing a big module would by chance. Elsewhere
-    it costs one allocation.
+    glibc maps every block of 128 KiB or more afresh, and hands a freed heap top back to the
+    OS above 128 KiB, until a larger mmapped block is freed; until then every temporary of a
+    sweep over 16,384-row columns (128 KiB), or of an 8 MB matrix, page-faults anew: three
+    times and 1.6 times slower, measured. Freeing one block of 16 MiB raises glibc's mmap
+    threshold to it and its trim threshold to twice that (32 MiB is the most it adjusts to),
+    as importing a big module would by chance. Elsewhere it costs one allocation.
     """
-    bytearray(8 << 20)
+    bytearray(16 << 20)
 
 
 def unbroadcast(gradient: Any, shape: Shape) -> Any:
