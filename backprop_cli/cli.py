@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -15,6 +15,7 @@ from backprop_cli import __version__
 from backprop_cli.bindings import check_bindings, parse_bindings, unbound_inputs
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, UsageError
+from backprop_cli.graph import Graph
 from backprop_cli.output_file import write_atomically
 from backprop_cli.parser import parse
 from backprop_cli.program_input import read_program
@@ -167,6 +168,18 @@ def main(
     write(text)
 
 
+def load(
+    program: str, binding_args: tuple[str, ...], seed: int | None
+) -> tuple[Graph, dict[str, Any]]:
+    """The program parsed with its bindings; a warning on stderr for each unused binding."""
+    bindings = parse_bindings(binding_args, seed)
+    text, filename = read_program(program)
+    graph = parse(text, bound=bindings.keys(), filename=filename)
+    for warning in check_bindings(graph, bindings):
+        click.echo(f"backprop: {warning}", err=True)
+    return graph, bindings
+
+
 def _run(
     program: str,
     binding_args: tuple[str, ...],
@@ -174,11 +187,7 @@ def _run(
     options: RenderOptions,
     seed: int | None = None,
 ) -> str:
-    bindings = parse_bindings(binding_args, seed)
-    text, filename = read_program(program)
-    graph = parse(text, bound=bindings.keys(), filename=filename)
-    for warning in check_bindings(graph, bindings):
-        click.echo(f"backprop: {warning}", err=True)
+    graph, bindings = load(program, binding_args, seed)
     draw_structure = structure_renderer(fmt)
     unbound = unbound_inputs(graph, bindings)
     if unbound and draw_structure is not None:  # a diagram needs no values

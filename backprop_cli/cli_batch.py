@@ -8,11 +8,10 @@ from typing import Any
 
 import click
 
-from backprop_cli.bindings import check_bindings, parse_bindings
-from backprop_cli.cli import write
+from backprop_cli.bindings import parse_bindings
+from backprop_cli.cli import load, write
 from backprop_cli.errors import UsageError
-from backprop_cli.parser import parse
-from backprop_cli.program_input import open_input, read_program
+from backprop_cli.program_input import open_input
 from backprop_cli.render.options import RenderOptions
 from backprop_cli.render.records import (
     RECORD_FORMATS,
@@ -60,11 +59,7 @@ def run_data(
     """`program` at every row of the data file at `path`; the number of rows that failed."""
     from backprop_cli import data_each_row, data_mode, data_rows  # NumPy is imported only here
 
-    bindings = parse_bindings(binding_args, seed)
-    text, filename = read_program(program)
-    graph = parse(text, bound=bindings.keys(), filename=filename)
-    for warning in check_bindings(graph, bindings):
-        click.echo(f"backprop: {warning}", err=True)
+    graph, bindings = load(program, binding_args, seed)
     names = [str(node.name) for node in graph.inputs]
     writer = record_writer(
         _record_format(fmt, "--data"), "rows" if reduce else "row", options, names
