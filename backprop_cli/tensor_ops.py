@@ -137,19 +137,19 @@ def _norm_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
 # --- the table ---------------------------------------------------------------------
 
 
-def _reduction(
-    name: str, make: Callable[[Any], tuple[Callable[..., Any], Callable[..., Any]]], default: Any
+def _axis_op(
+    name: str,
+    make: Callable[[Any], tuple[Callable[..., Any], Callable[..., Any]]],
+    rule: str,
+    shape_rule: Callable[[Any], Callable[..., tuple[int, ...]]],
+    default: int | None = None,
 ) -> Callable[[int | None], Op]:
+    """The op over its default axis (None: every axis), and, through axis_of, over another."""
+
     def build(axis: int | None) -> Op:
-        forward, vjp = make(default if axis is None else axis)
-        shown = "{0}" if axis is None else "{0}, " + str(axis)
-        rule = {
-            "sum": "{up} broadcast to {0}",
-            "mean": "{up} broadcast to {0} / n",
-            "logsumexp": "{up} ⊙ softmax({0})",
-            "softmax": "{out} ⊙ ({up} - Σ {up} ⊙ {out})",
-            "log_softmax": "{up} - softmax({0}) ⊙ Σ {up}",
-        }[name]
+        chosen = default if axis is None else axis
+        forward, vjp = make(chosen)
+        shown = "{0}" if axis is None else f"{{0}}, {axis}"
         return Op(
             name,
             1,
@@ -158,9 +158,7 @@ def _reduction(
             f"{name}({shown})",
             (rule,),
             vjp=vjp,
-            shape=same_axis_shape(axis if axis is not None else default)
-            if name in ("softmax", "log_softmax")
-            else reduced_shape(default if axis is None else axis),
+            shape=shape_rule(chosen),
             tensor=True,
             axis_of=build,
         )
@@ -173,11 +171,15 @@ def _no_partials(*args: Any) -> tuple[Any, ...]:
 
 
 _REDUCTIONS: dict[str, Callable[[int | None], Op]] = {
-    "sum": _reduction("sum", _sum, None),
-    "mean": _reduction("mean", _mean, None),
-    "logsumexp": _reduction("logsumexp", _logsumexp, None),
-    "softmax": _reduction("softmax", _softmax, -1),
-    "log_softmax": _reduction("log_softmax", _log_softmax, -1),
+    "sum": _axis_op("sum", _sum, "{up} broadcast to {0}", reduced_shape),
+    "mean": _axis_op("mean", _mean, "{up} broadcast to {0} / n", reduced_shape),
+    "logsumexp": _axis_op("logsumexp", _logsumexp, "{up} ⊙ softmax({0})", reduced_shape),
+    "softmax": _axis_op(
+        "softmax", _softmax, "{out} ⊙ ({up} - Σ {up} ⊙ {out})", same_axis_shape, default=-1
+    ),
+    "log_softmax": _axis_op(
+        "log_softmax", _log_softmax, "{up} - softmax({0}) ⊙ Σ {up}", same_axis_shape, default=-1
+    ),
 }
 
 
