@@ -1,0 +1,1 @@
+"""`backprop train`: gradient descent on a program's output with respect to chosen inputs."""
