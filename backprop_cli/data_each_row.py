@@ -7,6 +7,7 @@ alone. Array gradients are summed over rows with NumPy, as the column sweep sums
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -79,16 +80,21 @@ def _row_bindings(
             continue
         cells = chunk.columns.get(name)
         cell = cells[index] if cells is not None else None
-        row[name] = _cell_value(name, cell, node.value)
+        row[name] = cell_value(name, cell, node.value)
     return row
 
 
-def _cell_value(name: str, cell: Any, default: float | None) -> Any:
-    """A number, or an array from a JSON Lines list; the program's own value when empty."""
+def cell_value(name: str, cell: Any, default: Any) -> Any:
+    """A number, or an array from a JSON Lines list or a CSV cell such as "[0, 1]".
+
+    An empty cell takes the program's own value for the name.
+    """
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         if default is None:
             raise EvaluationError(f"no value for {name}")
         return default
+    if isinstance(cell, str) and cell.lstrip().startswith("["):
+        cell = _json_list(cell)  # as CSV output writes an array cell
     try:
         if isinstance(cell, list):
             array = np.array(cell, dtype=float)
@@ -100,6 +106,13 @@ def _cell_value(name: str, cell: Any, default: float | None) -> Any:
         pass
     shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
     raise EvaluationError(f"{name} is not a number or an array of numbers: {shown}")
+
+
+def _json_list(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text  # reported as not a number, with the cell shown
 
 
 def _record(number: int, result: Evaluation | EvaluationError) -> Record:
