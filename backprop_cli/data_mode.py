@@ -69,7 +69,7 @@ class _ChunkResult:
         self.graph, self.chunk = graph, chunk
         problems = dict(chunk.errors)
         self.inputs = _input_columns(graph, chunk, bindings, problems)
-        self.values, self.grads = _sweep(graph, self.inputs)
+        self.values, self.grads = sweep(graph, self.inputs)
         self.failed = _failures(self, problems, bindings)
         self.names = [str(node.name) for node in graph.inputs]
         self._lists: dict[str, list[float]] | None = None
@@ -140,7 +140,7 @@ def _number(name: str, cell: Any, default: float | None) -> tuple[float, str]:
         return 1.0, f"{name} is not a number: {shown}"
 
 
-def _sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[Column]]:
+def sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[Column]]:
     """Forward then backward over columns, in the scalar engine's order, so the sums agree."""
     settle_allocator()
     ops = array_ops()

@@ -3,7 +3,7 @@
     python benchmarks/data_rows.py [--rows 1000000] [--repeats 3] [--memory-rows 100000,1000000]
 
 Three comparisons, each in fresh processes, medians over the repeats:
-- compute: backprop's vectorised sweep (data_mode._sweep, chunks of data_rows.CHUNK_ROWS)
+- compute: backprop's vectorised sweep (data_mode.sweep, chunks of data_rows.CHUNK_ROWS)
   against a hand-written NumPy forward and backward of the same program on the same arrays;
 - end to end with --sum: the whole command against a script that reads the CSV with
   np.loadtxt, runs the hand-written pass and sums the gradients;
@@ -80,7 +80,7 @@ def child(kind: str, path: Path) -> float:
         if kind == "numpy":
             by_hand(np, *chunk.T)
         else:
-            data_mode._sweep(graph, {**WEIGHTS, **dict(zip(COLUMNS, chunk.T))})
+            data_mode.sweep(graph, {**WEIGHTS, **dict(zip(COLUMNS, chunk.T))})
     return time.perf_counter() - start
 
 

@@ -1,0 +1,179 @@
+"""What training minimises: the program's output, averaged over a batch of data rows.
+
+Three ways to compute it, all giving the mean loss and its gradient with respect to each
+parameter: one evaluation when there is no data; one sweep over NumPy columns when the program
+and the data are made of numbers (the batch is a column, as in `backprop --data`); otherwise one
+evaluation per row, summed, for programs over arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from backprop_cli.engine import Evaluation, evaluate
+from backprop_cli.errors import EvaluationError
+from backprop_cli.graph import Graph
+from backprop_cli.render.numbers import format_number
+from backprop_cli.training.data import DataSet
+
+Value = Any  # a float or a float64 NumPy array
+Result = tuple[float, dict[str, Value]]  # the loss and its gradient for each parameter
+
+
+class Objective:
+    """The mean loss over some rows (or the loss, with no data) and its parameter gradients."""
+
+    def __init__(
+        self, graph: Graph, fixed: Mapping[str, Any], wrt: list[str], data: DataSet | None
+    ) -> None:
+        self.graph, self.fixed, self.wrt, self.data = graph, dict(fixed), wrt, data
+        self.ids = {str(node.name): node.id for node in graph.inputs}
+        numbers = not graph.tensor and all(type(v) is float for v in self.fixed.values())
+        self.by_columns = data is not None and numbers and data.numeric()
+        self._columns: dict[str, Any] = {}
+
+    def __call__(self, params: Mapping[str, Value], rows: Sequence[int] | None = None) -> Result:
+        """The mean loss at `params` over `rows` (default: all), and its parameter gradients."""
+        if self.data is None:
+            return self._single({**self.fixed, **params})
+        rows = range(self.data.size) if rows is None else rows
+        if self.by_columns and all(type(v) is float for v in params.values()):
+            return self._over_columns(params, rows)
+        return self._row_by_row(params, rows)
+
+    def _single(self, bindings: Mapping[str, Any]) -> Result:
+        evaluation = evaluate(self.graph, bindings)
+        grads = evaluation.grads
+        return _number(evaluation.value), {name: grads[self.ids[name]] for name in self.wrt}
+
+    def _row_by_row(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result:
+        total_loss = 0.0
+        totals: dict[str, Value] = {}
+        for row in rows:
+            loss, grads = self._at_row(params, row)
+            total_loss += loss
+            totals = {n: totals[n] + g for n, g in grads.items()} if totals else grads
+        scale = 1.0 / len(rows)
+        return total_loss * scale, {name: total * scale for name, total in totals.items()}
+
+    def _at_row(self, params: Mapping[str, Value], row: int) -> Result:
+        assert self.data is not None
+        try:
+            return self._single({**self._row_bindings(row), **self.fixed, **params})
+        except EvaluationError as error:
+            raise at_row(error, row, self.data) from None
+
+    def _row_bindings(self, row: int) -> dict[str, Any]:
+        assert self.data is not None
+        return {name: cells[row] for name, cells in self.data.columns.items()}
+
+    def explain_gradient(self, params: Mapping[str, Value], rows: Sequence[int]) -> EvaluationError:
+        """Why some gradient is not finite: the first row, and the node nearest the output."""
+        where = [None] if self.data is None else rows
+        for row in where:
+            bindings = {} if row is None else self._row_bindings(row)
+            evaluation = evaluate(self.graph, {**bindings, **self.fixed, **params})
+            error = non_finite_gradient(evaluation)
+            if error is not None:
+                return error if row is None else at_row(error, row, self.data)  # type: ignore[arg-type]
+        return EvaluationError("the gradient is not finite")
+
+    def _over_columns(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result:
+        import numpy as np
+
+        from backprop_cli.data_mode import sweep
+
+        inputs = {**self._batch_columns(rows), **self.fixed, **params}
+        values, grads = sweep(self.graph, inputs)
+        output = values[self.graph.output]
+        if not finite(output):
+            self._raise_first_failure(params, rows, output)
+        size = len(rows)
+        mean = {n: _column_mean(grads[self.ids[n]], size) for n in self.wrt}
+        return float(np.sum(output)) / size, mean
+
+    def _batch_columns(self, rows: Sequence[int]) -> dict[str, Any]:
+        import numpy as np
+
+        assert self.data is not None
+        if not self._columns:  # the whole data set as arrays, once
+            self._columns = {n: np.array(c, dtype=float) for n, c in self.data.columns.items()}
+        if isinstance(rows, range) and rows == range(self.data.size):
+            return self._columns
+        return {name: column[rows] for name, column in self._columns.items()}
+
+    def _raise_first_failure(
+        self, params: Mapping[str, Value], rows: Sequence[int], out: Any
+    ) -> None:
+        """Evaluate alone the first row with no finite loss: the engine names the node."""
+        import numpy as np
+
+        position = int(np.flatnonzero(~np.isfinite(np.broadcast_to(out, (len(rows),))))[0])
+        self._at_row(params, rows[position])
+        raise EvaluationError(f"the loss is not finite at row {rows[position] + 1}")
+
+
+def at_row(error: EvaluationError, row: int, data: DataSet) -> EvaluationError:
+    """The same error, saying which row of the data it came from."""
+    return EvaluationError(
+        f"row {row + 1} of {data.origin}: {error.message}", error.span, error.hint
+    )
+
+
+def non_finite_gradient(evaluation: Evaluation) -> EvaluationError | None:
+    """Where the gradient first stops being finite, going back from the output, if it does."""
+    graph, grads = evaluation.graph, evaluation.grads
+    for node_id in range(graph.output, -1, -1):
+        if not finite(grads[node_id]):
+            return _infinite_derivative(evaluation, node_id)
+    return None
+
+
+def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationError:
+    """The error at the use of `node_id` whose local derivative is not finite."""
+    graph = evaluation.graph
+    output = graph.nodes[graph.output]
+    node = graph.nodes[node_id]
+    wrt = node.name or f"({graph.text(node_id)})"
+    message = f"the gradient ∂{output.name or 'out'}/∂{wrt} is not finite"
+    users = [user for user in graph.nodes[node_id + 1 :] if node_id in user.inputs]
+    culprit = next(
+        (u for u in users if evaluation.reaches[u.id] and finite(evaluation.grads[u.id])), None
+    )
+    if culprit is None:
+        return EvaluationError(message, graph.span(node_id))
+    at = ", ".join(
+        f"{graph.nodes[i].name} = {format_number(evaluation.values[i])}"
+        for i in culprit.inputs
+        if graph.nodes[i].name is not None and type(evaluation.values[i]) is float
+    )
+    where = f" at {at}" if at else ""
+    message += f": {graph.text(culprit.id)} has no finite derivative{where}"
+    return EvaluationError(message, graph.span(culprit.id))
+
+
+def _column_mean(column: Any, size: int) -> float:
+    import numpy as np
+
+    # A gradient that no row's data reaches is one number for every row.
+    return float(np.sum(column)) / size if np.ndim(column) else float(column)
+
+
+def finite(value: Value) -> bool:
+    """Whether a number, or every element of an array, is finite."""
+    if type(value) is float:
+        return math.isfinite(value)
+    import numpy as np
+
+    return bool(np.all(np.isfinite(value)))
+
+
+def _number(value: Value) -> float:
+    """The loss as a float: a one-element array counts as its element."""
+    if type(value) is float:
+        return value
+    import numpy as np
+
+    return float(np.asarray(value, dtype=float).reshape(-1)[0])
