@@ -30,6 +30,7 @@ Examples:
   backprop 'x = -2; y = 5; z = -4; q = x + y; f = q * z'
   backprop 'sigmoid(w0*x0 + w1*x1 + w2)' 'w0=2, x0=-1, w1=-3, x1=-2, w2=-3' --format json
   backprop @network.bp W1=0.5        # the program from a file ('-' reads stdin)
+  backprop train 'J = (a-3)^2' --wrt a a=0 --lr 0.1   # gradient descent: train --help
 
 \b
 Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
@@ -37,7 +38,18 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
 
 
 class _Command(click.Command):
-    """Remembers what came after a `--` separator: program text, never an option."""
+    """Hands `backprop train ...` to the train command; remembers what came after `--`."""
+
+    def main(  # type: ignore[override]  # click overloads main on standalone_mode
+        self, args: Any = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        """Run `train` when it is the first word: `backprop -- train` is the program `train`."""
+        words = list(sys.argv[1:] if args is None else args)
+        if words[:1] == ["train"]:
+            from backprop_cli.cli_train import train  # only when training
+
+            return train.main(words[1:], f"{prog_name or 'backprop'} train", **extra)
+        return super().main(words, prog_name, **extra)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Note the words after `--` before click drops the separator."""
@@ -140,8 +152,8 @@ def main(
     arguments = (program, *bindings) if program is not None else bindings
     _reject_unknown_options(arguments, click.get_current_context().meta["after_separator"])
     # A file gets colour codes only when --color asks for them.
-    use_color = _use_color(color) if output is None else bool(color)
-    options = RenderOptions(precision, use_color, gradients=gradients, direction=direction)
+    colored = use_color(color) if output is None else bool(color)
+    options = RenderOptions(precision, colored, gradients=gradients, direction=direction)
     try:
         _check_modes(file, data, reduce, jobs)
         if output is not None and (file is not None or data is not None):
@@ -224,7 +236,8 @@ def _reject_unknown_options(arguments: tuple[str, ...], after_separator: list[st
             raise click.NoSuchOption(argument.split("=")[0])
 
 
-def _use_color(flag: bool | None) -> bool:
+def use_color(flag: bool | None) -> bool:
+    """--color or --no-color if given, else colour on a terminal unless NO_COLOR is set."""
     if flag is not None:
         return flag
     if os.environ.get("NO_COLOR"):

@@ -1,0 +1,199 @@
+"""One `backprop train` run: the checked options, the setup, the loop, and what it prints."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from backprop_cli.errors import UsageError
+from backprop_cli.graph import Graph
+from backprop_cli.render.numbers import format_number
+from backprop_cli.training.data import load_data
+from backprop_cli.training.loop import Plan, Step, final_loss, total_steps, train
+from backprop_cli.training.objective import Objective
+from backprop_cli.training.optimizers import Settings, make_optimizer
+from backprop_cli.training.report import Run, step_record, summary_record, text_report
+from backprop_cli.training.setup import parse_wrt, starting_values
+
+DEFAULT_EPOCHS = 100
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
+_STATUS = {"error": 1, "interrupted": INTERRUPTED}
+_REDRAW_SECONDS = 0.1
+Emit = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainOptions:
+    """The command line's choices, checked against each other."""
+
+    wrt: tuple[str, ...]
+    settings: Settings
+    plan: Plan
+    data: str | None = None
+    data_format: str | None = None
+    fmt: str = "text"
+    plot: str | None = None
+    chart: bool = True
+    progress: bool | None = None
+    precision: int | None = None
+    color: bool = False
+
+    @classmethod
+    def from_command_line(cls, options: dict[str, Any], color: bool) -> TrainOptions:
+        """From the train command's keyword arguments; a UsageError for a bad combination."""
+        options = dict(options)
+        if options["data"] is None:
+            for name in ("batch_size", "data_format"):
+                if options[name] is not None:
+                    flag = "--" + name.replace("_", "-")
+                    raise UsageError(f"{flag} is about the rows of --data FILE")
+        if options["plot"] is not None:
+            from backprop_cli.training.plot import check_plot_path
+
+            check_plot_path(options["plot"])
+        settings = Settings(
+            options.pop("optimizer"),
+            options.pop("lr"),
+            options.pop("momentum"),
+            options.pop("dampening"),
+            options.pop("nesterov"),
+            _betas(options.pop("betas")),
+            options.pop("eps"),
+            options.pop("weight_decay"),
+        )
+        steps, epochs = options.pop("steps"), options.pop("epochs")
+        plan = Plan(
+            steps,
+            DEFAULT_EPOCHS if steps is None and epochs is None else epochs,
+            options.pop("tol"),
+            options.pop("batch_size"),
+            options.pop("shuffle"),
+            options.pop("seed"),
+        )
+        return cls(settings=settings, plan=plan, color=color, **options)
+
+
+def _betas(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        first, second = (float(part) for part in parts)
+    except ValueError:
+        raise UsageError(f"--betas {text}: expected two numbers, e.g. 0.9,0.999") from None
+    if not (0 <= first < 1 and 0 <= second < 1):
+        raise UsageError(f"--betas {text}: each must be at least 0 and less than 1")
+    return first, second
+
+
+class Session:
+    """A program set up for training: parameters, fixed inputs, data, objective."""
+
+    def __init__(self, graph: Graph, bindings: dict[str, Any], options: TrainOptions) -> None:
+        self.graph, self.options = graph, options
+        self.wrt = parse_wrt(options.wrt, graph)
+        self.data = None
+        if options.data is not None:
+            self.data = load_data(options.data, options.data_format, graph, bindings)
+        self.params, fixed = starting_values(graph, bindings, self.wrt, self.data)
+        self.objective = Objective(graph, fixed, self.wrt, self.data)
+
+    def run(self, emit: Emit, warn: Emit) -> int:
+        """Train, print the outcome (and each step, for jsonl); the exit status."""
+        options = self.options
+        optimizer = make_optimizer(options.settings)
+        total = total_steps(self.objective, options.plan)
+        on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
+        with _progress_bar(total, options) as advance:
+            outcome = train(
+                self.objective, self.params, optimizer, options.plan, _both(on_step, advance)
+            )
+        loss = final_loss(self.objective, outcome)
+        rows = None if self.data is None else self.data.size
+        result = Run(self._title(), self.wrt, options.settings, options.plan, rows, outcome, loss)
+        emit(self._report(result))
+        if options.plot is not None and outcome.losses:
+            from backprop_cli.training.plot import save_plot
+
+            save_plot(outcome.losses, options.plot, self._title())
+        if outcome.error is not None:
+            warn(outcome.error.render())
+        return _STATUS.get(outcome.stopped, 0)
+
+    def _report(self, result: Run) -> str:
+        options = self.options
+        if options.fmt != "text":
+            return json.dumps(summary_record(result), ensure_ascii=False, allow_nan=False)
+        chart = None
+        if options.chart and len(result.outcome.losses) > 1:
+            from backprop_cli.training.chart import loss_chart
+
+            chart = loss_chart(result.outcome.losses)
+        return text_report(result, options.precision, chart)
+
+    def _title(self) -> str:
+        source = self.graph.source
+        if source.filename is not None:
+            return source.filename
+        return " ".join(source.text.split())
+
+
+def _jsonl_steps(emit: Emit) -> Callable[[Step], None]:
+    def on_step(step: Step) -> None:
+        emit(json.dumps(step_record(step), ensure_ascii=False, allow_nan=False))
+
+    return on_step
+
+
+def _both(
+    first: Callable[[Step], None] | None, second: Callable[[Step], None]
+) -> Callable[[Step], None]:
+    if first is None:
+        return second
+
+    def both(step: Step) -> None:
+        first(step)
+        second(step)
+
+    return both
+
+
+@contextmanager
+def _progress_bar(total: int, options: TrainOptions) -> Iterator[Callable[[Step], None]]:
+    """A transient bar on stderr with the latest loss; by default only on a terminal."""
+    import sys
+
+    shown = options.progress if options.progress is not None else sys.stderr.isatty()
+    if not shown:
+        yield lambda step: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("training", total=total, loss="…")
+        last = [0.0]
+
+        def advance(step: Step) -> None:
+            now = time.monotonic()
+            if (
+                now - last[0] >= _REDRAW_SECONDS or step.step == total
+            ):  # redraws cost more than steps
+                last[0] = now
+                progress.update(task, completed=step.step, loss=format_number(step.loss, 4))
+
+        yield advance

@@ -1,0 +1,75 @@
+"""From the command line to a run: which inputs are trained, from what values, on which data."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from backprop_cli.bindings import unbound_inputs
+from backprop_cli.engine import unbound_error
+from backprop_cli.errors import UsageError
+from backprop_cli.graph import Graph
+from backprop_cli.training.data import DataSet
+
+Value = Any  # a float or a float64 NumPy array
+
+
+def parse_wrt(arguments: Iterable[str], graph: Graph) -> list[str]:
+    """The names --wrt gives (comma-separated, repeatable), each an input of the program."""
+    names = [
+        unicodedata.normalize("NFC", name.strip())
+        for argument in arguments
+        for name in argument.split(",")
+        if name.strip()
+    ]
+    inputs = [str(node.name) for node in graph.inputs]
+    if not names:
+        example = ",".join(inputs[:2]) or "w"
+        raise UsageError(
+            f"name the inputs to train with --wrt, e.g. --wrt {example}"
+            f" (the program's inputs: {', '.join(inputs) or 'none'})"
+        )
+    for name in names:
+        _check_trainable(name, graph, inputs)
+    return list(dict.fromkeys(names))  # once each, in the order given
+
+
+def _check_trainable(name: str, graph: Graph, inputs: list[str]) -> None:
+    if name in graph.computed:
+        raise UsageError(
+            f"--wrt {name}: {name} is computed by the program, so it cannot be trained",
+            graph.span(graph.computed[name]),
+            hint="train the inputs it is computed from instead",
+        )
+    if name not in inputs:
+        import difflib
+
+        close = difflib.get_close_matches(name, inputs, n=1)
+        suggestion = f"; did you mean {close[0]}?" if close else ""
+        listed = ", ".join(inputs) or "none"
+        raise UsageError(
+            f"--wrt {name}: the program has no input {name} (its inputs: {listed}){suggestion}"
+        )
+
+
+def starting_values(
+    graph: Graph, bindings: Mapping[str, Any], wrt: list[str], data: DataSet | None
+) -> tuple[dict[str, Value], dict[str, Any]]:
+    """(the parameters' first values, the other bindings), or why training cannot start."""
+    defaults = {str(node.name): node.value for node in graph.inputs}
+    params: dict[str, Value] = {}
+    for name in wrt:
+        if data is not None and name in data.columns:
+            raise UsageError(f"--wrt {name}: {name} is a column of {data.origin}, not a parameter")
+        value = bindings.get(name, defaults[name])
+        if value is None:
+            raise UsageError(f"--wrt {name}: {name} needs a starting value, e.g. {name}=0")
+        params[name] = float(value) if isinstance(value, int | float) else value
+    fixed = {name: value for name, value in bindings.items() if name not in params}
+    unbound = [
+        n for n in unbound_inputs(graph, {**fixed, **params}) if not data or n not in data.columns
+    ]
+    if unbound:
+        raise unbound_error(graph, [node for node in graph.inputs if node.name in unbound])
+    return params, fixed
