@@ -1,0 +1,266 @@
+"""`backprop train` from the command line: the contract of options, output fields, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.test_cli import invoke, strict_json
+
+QUADRATIC = "J = (a - 3)^2 + (b + 1)^2"
+SUMMARY_FIELDS = {"stopped", "steps", "epochs", "loss", "initial_loss", "parameters", "optimizer"}
+
+
+def train_json(*args: str) -> Any:
+    result = invoke("train", *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return strict_json(result.stdout)
+
+
+@pytest.fixture
+def points(tmp_path: Path) -> Path:
+    """y = 3x − 1 plus a little noise, 100 rows of CSV."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-2, 2, 100)
+    y = 3 * x - 1 + rng.normal(0, 0.05, 100)
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(x.tolist(), y.tolist())))
+    return path
+
+
+@pytest.fixture
+def xor(tmp_path: Path) -> Path:
+    path = tmp_path / "xor.jsonl"
+    rows = [{"x": [a, b], "y": [a ^ b]} for a in (0, 1) for b in (0, 1)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_issue_example_quadratic_with_adam() -> None:
+    record = train_json(
+        QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--optimizer", "adam", "--lr", "0.1",
+        "--steps", "500", "--tol", "1e-10",
+    )  # fmt: skip
+    assert set(record) == SUMMARY_FIELDS
+    assert record["stopped"] == "tol" and record["steps"] < 500
+    assert record["parameters"]["a"] == pytest.approx(3, abs=1e-4)
+    assert record["parameters"]["b"] == pytest.approx(-1, abs=1e-4)
+    assert record["optimizer"] == {
+        "name": "adam", "lr": 0.1, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0,
+    }  # fmt: skip
+
+
+def test_issue_example_linear_regression(points: Path) -> None:
+    record = train_json(
+        "loss = (w*x + b - y)^2", "--wrt", "w,b", "w=0", "b=0", "--data", str(points),
+        "--lr", "0.05", "--epochs", "300",
+    )  # fmt: skip
+    data = np.loadtxt(points, delimiter=",", skiprows=1)
+    w, b = np.linalg.lstsq(np.c_[data[:, 0], np.ones(len(data))], data[:, 1], rcond=None)[0]
+    assert record["parameters"]["w"] == pytest.approx(w, abs=1e-8)
+    assert record["parameters"]["b"] == pytest.approx(b, abs=1e-8)
+    assert (record["stopped"], record["steps"], record["epochs"]) == ("epochs", 300, 300)
+    assert record["loss"] < record["initial_loss"]
+
+
+def test_network_learns_xor_from_json_lines(xor: Path) -> None:
+    program = "z = W1 @ x; h = relu(z); o = W2 @ h; L = mse(o, y); J = L"
+    record = train_json(
+        program, "--wrt", "W1,W2", "W1=randn(8,2)", "W2=randn(1,8)", "--data", str(xor),
+        "--batch-size", "4", "--seed", "0", "--optimizer", "adam", "--lr", "0.05",
+        "--epochs", "500",
+    )  # fmt: skip
+    W1, W2 = np.array(record["parameters"]["W1"]), np.array(record["parameters"]["W2"])
+    assert W1.shape == (8, 2) and W2.shape == (1, 8)
+    for a in (0, 1):
+        for b in (0, 1):
+            assert (W2 @ np.maximum(W1 @ [a, b], 0))[0] == pytest.approx(a ^ b, abs=0.1)
+
+
+def test_jsonl_gives_a_record_per_step_then_the_summary() -> None:
+    result = invoke("train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "0.1",
+                    "--steps", "5", "--format", "jsonl")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    records = [strict_json(line) for line in result.stdout.splitlines()]
+    assert [r.get("step") for r in records[:-1]] == [1, 2, 3, 4, 5]
+    assert records[0] == {
+        "step": 1,
+        "epoch": 1,
+        "loss": 10,
+        "parameters": {"a": 0 - 0.1 * -6, "b": 0 - 0.1 * 2},
+    }
+    assert set(records[-1]) == SUMMARY_FIELDS and records[-1]["steps"] == 5
+    assert records[-1]["parameters"] == records[-2]["parameters"]
+
+
+def test_text_shows_the_run_the_chart_and_the_parameters() -> None:
+    result = invoke(
+        "train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "0.1", "--steps", "50"
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "by sgd (lr 0.1)" in out and "Stopped after 50 steps" in out
+    assert "┤" in out  # the chart's axis
+    assert "a = 2.99" in out and "b = -0.99" in out
+    plain = invoke("train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--steps", "5", "--no-chart")
+    assert "┤" not in plain.stdout
+
+
+def test_the_same_seed_gives_the_same_run(points: Path) -> None:
+    args = ("train", "loss = (w*x + b - y)^2 + 0*sum(v)", "--wrt", "w,b,v", "w=0", "b=0",
+            "v=randn(3)", "--data", str(points), "--batch-size", "7", "--epochs", "3",
+            "--format", "jsonl")  # fmt: skip
+    first = invoke(*args, "--seed", "4").stdout
+    assert first == invoke(*args, "--seed", "4").stdout
+    assert first != invoke(*args, "--seed", "5").stdout
+
+
+def test_typographic_minus_and_asterisk_work() -> None:
+    record = train_json(
+        "J = ( a − 3 ) ∗ ( a − 3 )", "--wrt", "a", "a=−1", "--lr", "0.1", "--steps", "200"
+    )
+    assert record["parameters"]["a"] == pytest.approx(3, abs=1e-9)
+
+
+def test_default_is_pytorchs_lr_for_100_epochs() -> None:
+    record = train_json("J = a^2", "--wrt", "a", "a=1")
+    assert (record["steps"], record["stopped"]) == (100, "epochs")
+    assert record["parameters"]["a"] == pytest.approx((1 - 2e-3) ** 100, rel=1e-12)
+
+
+def test_a_program_called_train_still_runs() -> None:
+    result = invoke("--format", "json", "--", "train", "train=2")
+    assert result.exit_code == 0, result.stderr
+    assert strict_json(result.stdout)["gradients"] == {"train": 1}
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        ((QUADRATIC, "a=0", "b=0"), ["--wrt a,b", "inputs: a, b"]),
+        ((QUADRATIC, "--wrt", "c", "a=0", "b=0"), ["no input c"]),
+        ((QUADRATIC, "--wrt", "aa", "a=0", "b=0"), ["did you mean a?"]),
+        (("q = a + 1; J = q^2", "--wrt", "q", "a=0"), ["q is computed by the program"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0"), ["b needs a starting value", "b=0"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--betas", "0.9"), ["--betas"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--batch-size", "4"), ["--data"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--plot", "loss.jpg"), [".png or .svg"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--steps", "0"), ["--steps"]),
+        (("J = (a - ", "--wrt", "a", "a=0"), ["syntax error", "^"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr"), ["--lr"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--optimiser", "adam"), ["--optimiser"]),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_message(
+    args: tuple[str, ...], fragments: list[str]
+) -> None:
+    result = invoke("train", *args)
+    assert result.exit_code == 2, result.stdout
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_data_errors_name_the_file_and_row(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,oops\n")
+    result = invoke("train", "loss = (w*x - y)^2", "--wrt", "w", "w=0", "--data", str(bad))
+    assert result.exit_code == 2
+    assert "bad.csv, row 2: y is not a number" in result.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_text("x,y\n")
+    result = invoke("train", "loss = (w*x - y)^2", "--wrt", "w", "w=0", "--data", str(empty))
+    assert result.exit_code == 2 and "no rows" in result.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("x,y\n1,2\n")
+    clash = invoke("train", "loss = (w*x - y)^2", "--wrt", "w,x", "w=0", "--data", str(good))
+    assert clash.exit_code == 2 and "x is a column of" in clash.stderr
+
+
+def test_csv_cells_may_hold_arrays(tmp_path: Path) -> None:
+    path = tmp_path / "xor.csv"
+    path.write_text('x,y\n"[0, 0]",0\n"[0, 1]",1\n"[1, 0]",1\n"[1, 1]",0\n')
+    record = train_json("J = (sum(w * x) - y)^2", "--wrt", "w", "w=[0, 0]", "--data", str(path),
+                        "--lr", "0.1", "--steps", "3")  # fmt: skip
+    assert len(record["parameters"]["w"]) == 2
+
+
+def test_an_input_with_no_value_is_an_evaluation_error_as_in_one_liners() -> None:
+    result = invoke("train", QUADRATIC, "--wrt", "a", "a=0")
+    assert result.exit_code == 1
+    assert "unbound variable: b" in result.stderr and "b=1" in result.stderr
+
+
+def test_a_non_finite_loss_names_the_step_and_the_node() -> None:
+    result = invoke("train", "J = w^2", "--wrt", "w", "w=1", "--lr", "10", "--steps", "1000",
+                    "--format", "json")  # fmt: skip
+    assert result.exit_code == 1
+    record = strict_json(result.stdout)
+    assert record["stopped"] == "error" and record["steps"] == 121
+    assert record["error"]["message"].startswith("step 122: the result overflows")
+    assert "step 122" in result.stderr and "in w^2" in result.stderr and "^^^" in result.stderr
+
+
+def test_a_non_finite_gradient_names_the_node(points: Path) -> None:
+    result = invoke("train", "J = sqrt(w)", "--wrt", "w", "w=1", "--lr", "2", "--steps", "5")
+    assert result.exit_code == 1
+    assert (
+        "step 2: the gradient ∂J/∂w is not finite: sqrt(w) has no finite derivative at w = 0"
+        in result.stderr
+    )
+    assert "w = 0" in result.stdout  # the parameters reached are still shown
+    rows = invoke("train", "J = log(w*x)", "--wrt", "w", "w=1", "--lr", "100",
+                  "--data", str(points), "--format", "json")  # fmt: skip
+    assert rows.exit_code == 1
+    assert ", row " in strict_json(rows.stdout)["error"]["message"]
+
+
+def test_ctrl_c_prints_the_parameters_reached_and_exits_130() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop_cli.cli", "train", QUADRATIC, "--wrt", "a,b", "a=0",
+         "b=0", "--steps", "100000000", "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()  # training has started
+    process.send_signal(signal.SIGINT)
+    rest, errors = process.communicate(timeout=60)
+    assert process.returncode == 130, errors
+    assert "Traceback" not in errors
+    summary = strict_json(rest.splitlines()[-1])
+    assert summary["stopped"] == "interrupted" and summary["steps"] >= 1
+    assert strict_json(first)["step"] == 1
+
+
+def test_progress_bar_goes_to_stderr_only() -> None:
+    result = invoke("train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--steps", "20",
+                    "--progress", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0
+    assert strict_json(result.stdout)["steps"] == 20
+
+
+def test_plot_writes_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "loss.png"
+    result = invoke("train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--steps", "30",
+                    "--plot", str(path), "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_help_documents_the_defaults_and_exit_codes() -> None:
+    result = invoke("train", "--help")
+    assert result.exit_code == 0
+    for fragment in ("--wrt", "--optimizer", "PyTorch", "130", "momentum 0.9"):
+        assert fragment in result.stdout
+    assert "backprop train" in invoke("--help").stdout
+    assert os.environ.get("NO_COLOR") is None or True
