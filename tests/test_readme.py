@@ -54,7 +54,9 @@ def test_readme_has_examples() -> None:
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
 def test_console_example(command: str, expected: str, tmp_path: Path) -> None:
-    result = run_shell(command, ROOT)
+    # In a folder of its own, so that files an example writes (--plot loss.svg) land there.
+    (tmp_path / "samples").symlink_to(ROOT / "samples")
+    result = run_shell(command, tmp_path)
     assert result.stdout == expected
     assert "Traceback" not in result.stdout
 

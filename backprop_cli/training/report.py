@@ -73,7 +73,13 @@ def _optimizer_fields(settings: Settings) -> dict[str, Any]:
         fields.update(momentum=settings.momentum_factor, dampening=settings.dampening)
         fields["nesterov"] = settings.nesterov
     fields["weight_decay"] = settings.weight_decay
-    return fields
+    return {name: _json_value(value) for name, value in fields.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [json_number(item) for item in value]
+    return json_number(value) if type(value) is float else value
 
 
 def text_report(run: Run, precision: int | None, chart: str | None) -> str:
@@ -81,8 +87,9 @@ def text_report(run: Run, precision: int | None, chart: str | None) -> str:
     outcome = run.outcome
     lines = [f"Training {run.program}", f"  {_what(run)}", ""]
     if chart:
-        lines += ["Loss", *(f"  {line}" for line in chart.splitlines()), ""]
-    lines.append(f"Stopped after {_count(outcome.steps, 'step')}: {run.reason}")
+        lines += [*(f"  {line}" for line in chart.splitlines()), ""]
+    epochs = f" ({_count(outcome.epochs, 'epoch')})" if run.rows is not None else ""
+    lines.append(f"Stopped after {_count(outcome.steps, 'step')}{epochs}: {run.reason}")
     if run.loss is not None:
         start = outcome.losses[0] if outcome.losses else run.loss
         loss = format_number(run.loss, precision)
