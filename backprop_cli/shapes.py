@@ -62,6 +62,18 @@ def dot_shape(a: Shape, b: Shape) -> Shape:
     return ()
 
 
+def stack_shape(*items: Shape) -> Shape:
+    """np.stack's rule: items of one shape, stacked along a new first axis."""
+    first = items[0]
+    for item in items[1:]:
+        if item != first:
+            raise ShapeError(
+                f"the items have shapes {shape_text(first)} and {shape_text(item)};"
+                " the items of an array must all have one shape"
+            )
+    return (len(items), *first)
+
+
 def _axis(shape: Shape, axis: int, what: str) -> int:
     if not -len(shape) <= axis < len(shape):
         raise ShapeError(f"axis {axis} is out of range for {what} of shape {shape_text(shape)}")

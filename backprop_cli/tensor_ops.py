@@ -22,6 +22,7 @@ from backprop_cli.shapes import (
     matmul_shape,
     reduced_shape,
     same_axis_shape,
+    stack_shape,
 )
 
 # --- matrix product ---------------------------------------------------------------
@@ -132,6 +133,20 @@ def _norm_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
     np = numpy_module()
     a = np.asarray(a, dtype=float)
     return (g * a / out if out != 0 else np.zeros_like(a),)
+
+
+# --- stacking: an array literal whose items are not all constants ------------------
+
+
+def _stack(*items: Any) -> Any:
+    return numpy_module().stack(items)
+
+
+def _stack_vjp(g: Any, *items_and_out: Any) -> tuple[Any, ...]:
+    # Each item gets its own slice of the upstream gradient: a view, as the engine adds
+    # gradients into fresh arrays; a number for an item that is a number.
+    items = items_and_out[:-1]
+    return tuple(g[i] if numpy_module().ndim(item) else float(g[i]) for i, item in enumerate(items))
 
 
 # --- the table ---------------------------------------------------------------------
@@ -250,3 +265,21 @@ def _build_table() -> list[Op]:
 
 
 TENSOR_OPS: dict[str, Op] = {op.name: op for op in _build_table()}
+
+# Ops take a fixed number of inputs, except this one: a node of it has one input per item.
+VARIADIC = -1
+
+# `[x1, x2]`, an array literal with a variable among its items. It is written with brackets,
+# not called, so it stays out of TENSOR_OPS (the functions a program may call). Its template's
+# {0} stands for all the items; its one rule serves each item, {index} being its position.
+STACK = Op(
+    "stack",
+    VARIADIC,
+    _stack,
+    _no_partials,
+    "[{0}]",
+    ("({up})[{index}]",),
+    vjp=_stack_vjp,
+    shape=stack_shape,
+    tensor=True,
+)
