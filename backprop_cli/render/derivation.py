@@ -13,6 +13,7 @@ from backprop_cli.op import Op
 from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import format_number, parenthesized
 from backprop_cli.shapes import shape_label
+from backprop_cli.tensor_ops import VARIADIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ class Derivation:
             )
 
     def _apply(self, op: Op, operands: list[str]) -> str:
+        if op.arity == VARIADIC:  # [a, b, c]: one {0} for all the items
+            return op.template.format(", ".join(operands))
         if not op.is_call:
             operands = [parenthesized(text) for text in operands]
         return op.template.format(*operands)
@@ -80,9 +83,10 @@ class Derivation:
         paths = Counter(step.input for step in steps)
         received: dict[int, list[float]] = {}
         yield Line(self.d(self.output_name, self.output_name), (), (), "1")
+        position = -1
         for index, step in enumerate(steps):
             first_of_node = index == 0 or steps[index - 1].node != step.node
-            position = self._position(step, steps[index - 1] if not first_of_node else None)
+            position = self._position(step, -1 if first_of_node else position)
             contributions = received.setdefault(step.input, [])
             contributions.append(step.contribution)
             note = self._node_note(step.node) if first_of_node else ""
@@ -90,11 +94,11 @@ class Derivation:
             if len(contributions) == paths[step.input] > 1:
                 yield self._sum(step.input, contributions)
 
-    def _position(self, step: Step, previous: Step | None) -> int:
-        """Which operand the step's edge is: the second one for x·x's second edge."""
-        inputs = self.graph.nodes[step.node].inputs
-        repeat = previous is not None and previous.input == step.input
-        return inputs.index(step.input, 1 if repeat else 0)
+    def _position(self, step: Step, previous: int) -> int:
+        """Which operand the step's edge is, after the node's previous step's operand."""
+        # Steps follow the order of a node's inputs, so x·x's second edge is its second x
+        # and [x, y, x]'s third is its last.
+        return self.graph.nodes[step.node].inputs.index(step.input, previous + 1)
 
     def _node_note(self, node_id: int) -> str:
         kink = self.evaluation.trace.kinks.get(node_id, "")
@@ -148,7 +152,8 @@ class Derivation:
         operands = [parenthesized(self.names[i]) for i in node.inputs]
         output = node_id == self.graph.output
         upstream = "1" if output else self.d(self.output_name, self.names[node_id])
-        return op.rules[position].format(*operands, out=self.names[node_id], up=upstream)
+        rule = op.rules[0 if op.arity == VARIADIC else position]  # stack: one rule for each item
+        return rule.format(*operands, out=self.names[node_id], up=upstream, index=position)
 
     def _sum(self, node_id: int, contributions: list[float]) -> Line:
         terms = " + ".join(parenthesized(self.number(c)) for c in contributions)

@@ -14,6 +14,7 @@ from backprop_cli.render.names import display_names
 from backprop_cli.render.numbers import format_number
 from backprop_cli.render.options import RenderOptions
 from backprop_cli.shapes import shape_label
+from backprop_cli.tensor_ops import VARIADIC
 
 INPUT_SHAPE, CONSTANT_SHAPE, OPERATION_SHAPE, VALUE_SHAPE = "input", "constant", "op", "value"
 # An edge writes out an array of up to this many elements; a larger one by its size alone
@@ -79,7 +80,7 @@ def build(graph: Graph, evaluation: Evaluation | None, options: RenderOptions) -
 
 def symbol(op: Op) -> str:
     """The operation as a circle shows it: its operator, or its function's name."""
-    if op.is_call:
+    if op.is_call or op.arity == VARIADIC:  # an array literal's circle: stack
         return op.name
     # The · of a product is a speck inside a circle: draw ×, as the seeds draw *.
     return op.template.format("", "").strip().replace("·", "×")

@@ -52,7 +52,8 @@ def expression(text: str) -> str:
     pieces: list[str] = []
     done, start = 0, text.find("[")
     while start >= 0:
-        found = _array_at(text, start)
+        # After `)` a bracket is an index, as in (∂J/∂x)[0], the share of an array's item.
+        found = None if text[start - 1 : start] == ")" else _array_at(text, start)
         if found is None:  # a bracket that opens no array: [z > 0]
             start = text.find("[", start + 1)
             continue
