@@ -11,7 +11,7 @@ from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
 from backprop_cli.ops import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, POW_CONSTANT_EXPONENT
 from backprop_cli.source import Source
-from backprop_cli.tensor_ops import TENSOR_OPS
+from backprop_cli.tensor_ops import STACK, TENSOR_OPS
 
 if TYPE_CHECKING:  # the tokens come from lalr.py or, for syntax errors, Lark's own parser
     from backprop_cli import _lark_parser as lark
@@ -102,16 +102,13 @@ class GraphBuilder:
 
     def array(self, lsqb: lark.Token, *rest: Any) -> Handle:
         *items, rsqb = rest
-        for node_id, _, start, end in items:
-            if node_id != _FOLDED:
-                raise ProgramSyntaxError(
-                    "an array literal holds constants, not variables",
-                    Span(self.source, start, end),
-                    hint="bind an array built from variables on the command line, e.g. x='[1, 2]'",
-                )
         self.tensor = True
         span = Span(self.source, lsqb.start_pos, rsqb.end_pos)
-        return (_FOLDED, folding.array_of([item[1] for item in items], span), span.start, span.end)
+        if all(item[0] == _FOLDED for item in items):  # numbers only: one constant array
+            values = [item[1] for item in items]
+            return (_FOLDED, folding.array_of(values, span), span.start, span.end)
+        # Items' shapes may come from bindings: the tensor engine checks them, as for `@`.
+        return self._apply(STACK, items, span.start, span.end)
 
     def call(self, name: lark.Token, lpar: lark.Token, *rest: Any) -> Handle:
         *arguments, rpar = rest

@@ -7,6 +7,7 @@ import pytest
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
 from backprop_cli.ops import CONST, INPUT
+from backprop_cli.tensor_ops import STACK
 
 
 def test_a_literal_assignment_defines_an_input_with_its_gradient() -> None:
@@ -39,10 +40,19 @@ def test_a_literal_inside_an_expression_is_a_constant() -> None:
     assert evaluation.gradients == {"x": 3}
 
 
+def test_a_literal_with_a_variable_stacks_its_items() -> None:
+    # It once was an error ("holds constants, not variables"); tests/test_array_stack.py
+    # checks the gradients of such literals.
+    graph = parse("sum([1, x])")
+    stack = graph.nodes[graph.nodes[graph.output].inputs[0]]
+    assert stack.op == STACK
+    assert [graph.nodes[i].op for i in stack.inputs] == [CONST, INPUT]
+    assert graph.tensor
+
+
 @pytest.mark.parametrize(
     ("program", "error", "column", "message"),
     [
-        ("[1, x]", ProgramSyntaxError, 5, "constants, not variables"),
         ("[[1, 2], [3]]", ProgramSyntaxError, 1, "same length"),
         ("[]", ProgramSyntaxError, 1, "at least one number"),
         ("sum([1, 2] + [1, 2, 3])", EvaluationError, 5, "(2,) and (3,) do not broadcast"),
