@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from backprop_cli.cli import DATA_FORMATS, load, use_color, write
+from backprop_cli.cli import DATA_FORMATS, load, write
 from backprop_cli.errors import BackpropError
 from backprop_cli.training.optimizers import OPTIMIZERS
 
@@ -60,23 +60,24 @@ error, 130 interrupted by Ctrl-C (the parameters reached are still printed).
 @click.option("--chart/--no-chart", default=True, help="text: the loss curve, drawn in text.")
 @click.option("--progress/--no-progress", default=None, help="Default: on a terminal.")
 @click.option("--precision", type=click.IntRange(1, 17), metavar="N")
-@click.option("--color/--no-color", default=None)
 def train(program: str, bindings: tuple[str, ...], **options: Any) -> None:
     """Minimise PROGRAM's output by gradient descent on the inputs that --wrt names.
 
     The other inputs keep their values, or take them from the rows of --data;
     then the loss of a step is the mean over its batch of rows.
     """
-    from backprop_cli.training.session import Session, TrainOptions  # NumPy, only here
+    from backprop_cli.training.session import INTERRUPTED, Session, TrainOptions  # NumPy here
 
-    color = use_color(options.pop("color"))
     try:
-        checked = TrainOptions.from_command_line(options, color=color)
+        checked = TrainOptions.from_command_line(options)
         session = Session(*load(program, bindings, checked.plan.seed), checked)
         status = session.run(write, _warn)
     except BackpropError as error:
         _warn(error.render())
         sys.exit(error.exit_code)
+    except KeyboardInterrupt:  # before the first step or after the last: nothing to report
+        _warn("interrupted")
+        sys.exit(INTERRUPTED)
     sys.exit(status)
 
 

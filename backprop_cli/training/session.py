@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from backprop_cli.errors import UsageError
 from backprop_cli.graph import Graph
-from backprop_cli.render.numbers import format_number
 from backprop_cli.training.data import load_data
 from backprop_cli.training.loop import Plan, Step, final_loss, total_steps, train
 from backprop_cli.training.objective import Objective
 from backprop_cli.training.optimizers import Settings, make_optimizer
+from backprop_cli.training.progress_bar import progress_bar
 from backprop_cli.training.report import Run, step_record, summary_record, text_report
 from backprop_cli.training.setup import parse_wrt, starting_values
 
 DEFAULT_EPOCHS = 100
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
 _STATUS = {"error": 1, "interrupted": INTERRUPTED}
-_REDRAW_SECONDS = 0.1
+_TITLE_WIDTH = 80
 Emit = Callable[[str], None]
 
 
@@ -40,10 +38,9 @@ class TrainOptions:
     chart: bool = True
     progress: bool | None = None
     precision: int | None = None
-    color: bool = False
 
     @classmethod
-    def from_command_line(cls, options: dict[str, Any], color: bool) -> TrainOptions:
+    def from_command_line(cls, options: dict[str, Any]) -> TrainOptions:
         """From the train command's keyword arguments; a UsageError for a bad combination."""
         options = dict(options)
         if options["data"] is None:
@@ -74,7 +71,7 @@ class TrainOptions:
             options.pop("shuffle"),
             options.pop("seed"),
         )
-        return cls(settings=settings, plan=plan, color=color, **options)
+        return cls(settings=settings, plan=plan, **options)
 
 
 def _betas(text: str) -> tuple[float, float]:
@@ -106,7 +103,8 @@ class Session:
         optimizer = make_optimizer(options.settings)
         total = total_steps(self.objective, options.plan)
         on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
-        with _progress_bar(total, options) as advance:
+        shown = options.progress if options.progress is not None else _terminal(options.fmt)
+        with progress_bar(total, shown) as advance:
             outcome = train(
                 self.objective, self.params, optimizer, options.plan, _both(on_step, advance)
             )
@@ -137,7 +135,8 @@ class Session:
         source = self.graph.source
         if source.filename is not None:
             return source.filename
-        return " ".join(source.text.split())
+        text = " ".join(source.text.split())
+        return text if len(text) <= _TITLE_WIDTH else text[: _TITLE_WIDTH - 1] + "…"
 
 
 def _jsonl_steps(emit: Emit) -> Callable[[Step], None]:
@@ -160,40 +159,8 @@ def _both(
     return both
 
 
-@contextmanager
-def _progress_bar(total: int, options: TrainOptions) -> Iterator[Callable[[Step], None]]:
-    """A transient bar on stderr with the latest loss; by default only on a terminal."""
+def _terminal(fmt: str) -> bool:
+    """A bar by default on a terminal, unless records stream to the same terminal."""
     import sys
 
-    shown = options.progress if options.progress is not None else sys.stderr.isatty()
-    if not shown:
-        yield lambda step: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("training", total=total, loss="…")
-        last = [0.0]
-
-        def advance(step: Step) -> None:
-            now = time.monotonic()
-            if (
-                now - last[0] >= _REDRAW_SECONDS or step.step == total
-            ):  # redraws cost more than steps
-                last[0] = now
-                progress.update(task, completed=step.step, loss=format_number(step.loss, 4))
-
-        yield advance
+    return sys.stderr.isatty() and not (fmt == "jsonl" and sys.stdout.isatty())
