@@ -264,3 +264,17 @@ def test_help_documents_the_defaults_and_exit_codes() -> None:
         assert fragment in result.stdout
     assert "backprop train" in invoke("--help").stdout
     assert os.environ.get("NO_COLOR") is None or True
+
+
+def test_network_input_stacked_from_csv_columns(tmp_path: Path) -> None:
+    path = tmp_path / "xor.csv"
+    path.write_text("x1,x2,t\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    program = "x = [x1, x2]; h = relu(W1 @ x); o = sum(W2 @ h); J = (o - t)^2"
+    record = train_json(program, "--wrt", "W1,W2", "W1=randn(8,2)", "W2=randn(1,8)",
+                        "--data", str(path), "--seed", "0", "--optimizer", "adam",
+                        "--lr", "0.05", "--epochs", "300")  # fmt: skip
+    assert record["loss"] < 1e-6
+    W1, W2 = np.array(record["parameters"]["W1"]), np.array(record["parameters"]["W2"])
+    for a in (0, 1):
+        for b in (0, 1):
+            assert (W2 @ np.maximum(W1 @ [a, b], 0))[0] == pytest.approx(a ^ b, abs=1e-3)
