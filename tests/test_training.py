@@ -288,3 +288,11 @@ def test_minibatches_cover_every_row_once_an_epoch() -> None:
     for epoch in range(3):
         assert sorted(seen[epoch * 10 : (epoch + 1) * 10]) == list(range(10))
     assert seen[:10] != seen[10:20]  # a new order each epoch
+
+
+@pytest.mark.parametrize("program", ["J = (w - 1)^2", "J = (w - 1)^2 + 0*x"])
+def test_a_loss_that_no_row_changes_is_its_own_mean(program: str) -> None:
+    data, _, _ = regression_data(10, seed=2)
+    objective = Objective(parse(program), {}, ["w"], data)
+    loss, grads = objective({"w": 0.25}, [3, 4, 5])
+    assert loss == 0.5625 and grads["w"] == -1.5

@@ -74,15 +74,17 @@ class Objective:
         where = [None] if self.data is None else rows
         for row in where:
             bindings = {} if row is None else self._row_bindings(row)
-            evaluation = evaluate(self.graph, {**bindings, **self.fixed, **params})
-            error = non_finite_gradient(evaluation)
+            try:  # a value on the way may be what is not finite: the engine says so
+                error = non_finite_gradient(
+                    evaluate(self.graph, {**bindings, **self.fixed, **params})
+                )
+            except EvaluationError as failure:
+                error = failure
             if error is not None:
                 return error if row is None else at_row(error, row, self.data)  # type: ignore[arg-type]
         return EvaluationError("the gradient is not finite")
 
     def _over_columns(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result:
-        import numpy as np
-
         from backprop_cli.data_mode import sweep
 
         inputs = {**self._batch_columns(rows), **self.fixed, **params}
@@ -92,7 +94,7 @@ class Objective:
             self._raise_first_failure(params, rows, output)
         size = len(rows)
         mean = {n: _column_mean(grads[self.ids[n]], size) for n in self.wrt}
-        return float(np.sum(output)) / size, mean
+        return _column_mean(output, size), mean
 
     def _batch_columns(self, rows: Sequence[int]) -> dict[str, Any]:
         import numpy as np
@@ -157,7 +159,7 @@ def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationErro
 def _column_mean(column: Any, size: int) -> float:
     import numpy as np
 
-    # A gradient that no row's data reaches is one number for every row.
+    # A value that no row's data reaches is one number for every row.
     return float(np.sum(column)) / size if np.ndim(column) else float(column)
 
 

@@ -100,6 +100,11 @@ class Session:
     def run(self, emit: Emit, warn: Emit) -> int:
         """Train, print the outcome (and each step, for jsonl); the exit status."""
         options = self.options
+        if self.data is not None and not self.data.columns:
+            inputs = ", ".join(str(node.name) for node in self.graph.inputs)
+            warn(
+                f"warning: {self.data.origin} has no column the program reads (its inputs: {inputs})"
+            )
         optimizer = make_optimizer(options.settings)
         total = total_steps(self.objective, options.plan)
         on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
