@@ -37,6 +37,7 @@ class Op:
     shape: ShapeRule | None = None
     tensor: bool = False  # only arrays make sense of it: the program runs on NumPy
     axis_of: Callable[[int | None], Op] | None = None  # the op over one axis: sum(A, 0)
+    axis: int | None = None  # the axis an axis_of op works along (None: every axis)
     variant: str = ""  # a faster form of the op for a special case, such as a constant exponent
 
     @property

@@ -176,6 +176,7 @@ def _axis_op(
             shape=shape_rule(chosen),
             tensor=True,
             axis_of=build,
+            axis=chosen,
         )
 
     return build
