@@ -35,6 +35,12 @@ class DataSet:
         """Whether every cell is a number, so that rows can be stacked into columns."""
         return all(type(cell) is float for cells in self.columns.values() for cell in cells)
 
+    def uniform(self) -> bool:
+        """Whether each column's cells have one shape, so that rows can be stacked into arrays."""
+        import numpy as np
+
+        return all(len({np.shape(cell) for cell in cells}) == 1 for cells in self.columns.values())
+
 
 def load_data(
     path: str, data_format: str | None, graph: Graph, bindings: Mapping[str, Any]

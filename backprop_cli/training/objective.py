@@ -33,6 +33,10 @@ class Objective:
         numbers = not graph.tensor and all(type(v) is float for v in self.fixed.values())
         self.by_columns = data is not None and numbers and data.numeric()
         self._columns: dict[str, Any] = {}
+        # Programs over arrays take a batch at once when each column has one shape; the first
+        # batch also goes row by row once, for the engine to check the shapes and say why not.
+        self.by_batches = data is not None and not self.by_columns and data.uniform()
+        self._checked = False
 
     def __call__(self, params: Mapping[str, Value], rows: Sequence[int] | None = None) -> Result:
         """The mean loss at `params` over `rows` (default: all), and its parameter gradients."""
@@ -41,7 +45,29 @@ class Objective:
         rows = range(self.data.size) if rows is None else rows
         if self.by_columns and all(type(v) is float for v in params.values()):
             return self._over_columns(params, rows)
+        if self.by_batches:
+            result = self._over_batch(params, rows)
+            if result is not None:
+                return result
         return self._row_by_row(params, rows)
+
+    def _over_batch(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result | None:
+        """The batch evaluated at once; None to go row by row (the engine then says what failed)."""
+        from backprop_cli.batched_engine import Unbatchable, batchable, mean_over_rows
+
+        if not self._checked:
+            self._checked = True
+            self._at_row(params, rows[0])  # shapes and bindings, checked with the engine's words
+            self.by_batches = batchable(self.graph)
+            if not self.by_batches:
+                return None
+        try:
+            return mean_over_rows(
+                self.graph, self._batch_columns(rows), {**self.fixed, **params}, self.wrt
+            )
+        except Unbatchable:
+            self.by_batches = False
+            return None
 
     def _single(self, bindings: Mapping[str, Any]) -> Result:
         evaluation = evaluate(self.graph, bindings)
@@ -97,6 +123,7 @@ class Objective:
         return _column_mean(output, size), mean
 
     def _batch_columns(self, rows: Sequence[int]) -> dict[str, Any]:
+        """Each column's cells at `rows`, stacked along a first axis (numbers or arrays)."""
         import numpy as np
 
         assert self.data is not None

@@ -102,9 +102,8 @@ class Session:
         options = self.options
         if self.data is not None and not self.data.columns:
             inputs = ", ".join(str(node.name) for node in self.graph.inputs)
-            warn(
-                f"warning: {self.data.origin} has no column the program reads (its inputs: {inputs})"
-            )
+            origin = self.data.origin
+            warn(f"warning: {origin} has no column the program reads (its inputs: {inputs})")
         optimizer = make_optimizer(options.settings)
         total = total_steps(self.objective, options.plan)
         on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
