@@ -43,28 +43,37 @@ def batchable(graph: Graph) -> bool:
     )
 
 
-def mean_over_rows(
-    graph: Graph, rows: Mapping[str, Value], others: Mapping[str, Value], wanted: Sequence[str]
-) -> tuple[float, dict[str, Value]] | None:
-    """The output's mean over the rows and each wanted input's mean gradient.
+class BatchProgram:
+    """A program set to run over batches of rows, with gradients toward `wanted` inputs only."""
 
-    `rows` holds the inputs that differ by row, stacked along axis 0; None if some value is
-    not finite (evaluated row by row, the engine then names it).
-    """
-    size = len(next(iter(rows.values())))
-    with np.errstate(all="ignore"):  # what is not finite is found and left to the caller
-        forward = _forward(graph, rows, others)
-        if forward is None:
+    def __init__(self, graph: Graph, wanted: Sequence[str]) -> None:
+        self.graph, self.wanted = graph, list(wanted)
+        self.needs = _needs_gradient(graph, wanted)
+        ids = {str(node.name): node.id for node in graph.inputs}
+        self.wanted_ids = [ids[name] for name in self.wanted]
+
+    def mean(
+        self, rows: Mapping[str, Value], others: Mapping[str, Value]
+    ) -> tuple[float, dict[str, Value]] | None:
+        """The output's mean over the rows and each wanted input's mean gradient.
+
+        `rows` holds the inputs that differ by row, stacked along axis 0; None if some value
+        is not finite (evaluated row by row, the engine then names it).
+        """
+        graph = self.graph
+        size = len(next(iter(rows.values())))
+        with np.errstate(all="ignore"):  # what is not finite is found and left to the caller
+            forward = _forward(graph, rows, others)
+            if forward is None:
+                return None
+            values, batched = forward
+            grads = _backward(graph, values, batched, self.needs, size)
+        mean = {name: grads[i] for name, i in zip(self.wanted, self.wanted_ids)}
+        if not all(_finite(g) for g in mean.values()):
             return None
-        values, batched = forward
-        grads = _backward(graph, values, batched, _needs_gradient(graph, wanted), size)
-    output = values[graph.output]
-    ids = {str(node.name): node.id for node in graph.inputs}
-    mean = {name: grads[ids[name]] for name in wanted}
-    if not all(_finite(g) for g in mean.values()):
-        return None
-    loss = float(np.sum(output)) / size if batched[graph.output] else float(np.sum(output))
-    return loss, mean
+        output = values[graph.output]
+        total = float(output.sum()) if type(output) is np.ndarray else float(output)
+        return (total / size if batched[graph.output] else total), mean
 
 
 def _forward(
@@ -196,9 +205,9 @@ def _number(value: Value) -> Value:
 
 
 def _finite(value: Value) -> bool:
-    if type(value) is float:
-        return math.isfinite(value)
-    return math.isfinite(float(np.sum(value))) or bool(np.isfinite(value).all())
+    if type(value) is np.ndarray:  # one sum says so, unless the sum itself overflows
+        return math.isfinite(value.sum()) or bool(np.isfinite(value).all())
+    return math.isfinite(value)
 
 
 # --- operations with a rule of their own ------------------------------------------------

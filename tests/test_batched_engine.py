@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.batched_engine import batchable, mean_over_rows
+from backprop_cli.batched_engine import BatchProgram, batchable
 from backprop_cli.engine import evaluate
 from backprop_cli.parser import parse
 from backprop_cli.training.data import DataSet
@@ -71,7 +71,7 @@ def test_a_batch_equals_its_rows_one_by_one(case: Any, size: int, seed: int) -> 
     rows = {n: np.asarray(c, dtype=float) for n, c in rows.items()}
     graph = parse(program)
     assert batchable(graph)
-    result = mean_over_rows(graph, rows, params, list(params))
+    result = BatchProgram(graph, list(params)).mean(rows, params)
     assert result is not None
     expected_loss, expected = row_by_row(program, rows, params)
     assert result[0] == pytest.approx(expected_loss, rel=1e-12, abs=1e-13)
@@ -105,4 +105,4 @@ def test_rows_of_different_shapes_go_row_by_row() -> None:
 def test_a_value_that_is_not_finite_is_left_to_the_rows() -> None:
     graph = parse("J = sum(log(W @ x))")
     rows = {"x": np.array([[1.0, 1.0], [-1.0, -1.0]])}
-    assert mean_over_rows(graph, rows, {"W": np.eye(2)}, ["W"]) is None
+    assert BatchProgram(graph, ["W"]).mean(rows, {"W": np.eye(2)}) is None

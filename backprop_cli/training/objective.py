@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop_cli.engine import Evaluation, evaluate
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph
 from backprop_cli.render.numbers import format_number
 from backprop_cli.training.data import DataSet
+
+if TYPE_CHECKING:
+    from backprop_cli.batched_engine import BatchProgram  # imports NumPy: only when batching
 
 Value = Any  # a float or a float64 NumPy array
 Result = tuple[float, dict[str, Value]]  # the loss and its gradient for each parameter
@@ -37,6 +40,7 @@ class Objective:
         # batch also goes row by row once, for the engine to check the shapes and say why not.
         self.by_batches = data is not None and not self.by_columns and data.uniform()
         self._checked = False
+        self._batch_program: BatchProgram | None = None  # made with the first batch
 
     def __call__(self, params: Mapping[str, Value], rows: Sequence[int] | None = None) -> Result:
         """The mean loss at `params` over `rows` (default: all), and its parameter gradients."""
@@ -53,7 +57,7 @@ class Objective:
 
     def _over_batch(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result | None:
         """The batch evaluated at once; None to go row by row (the engine then says what failed)."""
-        from backprop_cli.batched_engine import Unbatchable, batchable, mean_over_rows
+        from backprop_cli.batched_engine import BatchProgram, Unbatchable, batchable
 
         if not self._checked:
             self._checked = True
@@ -61,10 +65,10 @@ class Objective:
             self.by_batches = batchable(self.graph)
             if not self.by_batches:
                 return None
+            self._batch_program = BatchProgram(self.graph, self.wrt)
+        assert self._batch_program is not None
         try:
-            return mean_over_rows(
-                self.graph, self._batch_columns(rows), {**self.fixed, **params}, self.wrt
-            )
+            return self._batch_program.mean(self._batch_columns(rows), {**self.fixed, **params})
         except Unbatchable:
             self.by_batches = False
             return None
