@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.array_math import unbroadcast
-from backprop_cli.graph import Graph
+from backprop_cli.graph import Graph, depends_on
 from backprop_cli.op import Op
 from backprop_cli.ops import CONST, array_ops
 
@@ -48,7 +48,7 @@ class BatchProgram:
 
     def __init__(self, graph: Graph, wanted: Sequence[str]) -> None:
         self.graph, self.wanted = graph, list(wanted)
-        self.needs = _needs_gradient(graph, wanted)
+        self.needs = depends_on(graph, wanted)  # gradients go toward these nodes only
         ids = {str(node.name): node.id for node in graph.inputs}
         self.wanted_ids = [ids[name] for name in self.wanted]
 
@@ -113,18 +113,6 @@ def _rule(op: Op) -> _Rule:
     if rule is None:
         raise Unbatchable(f"{op.name} has no rule for a batch of rows")
     return rule
-
-
-def _needs_gradient(graph: Graph, wanted: Sequence[str]) -> bytearray:
-    """1 for the wanted inputs and every node that depends on one: no other gradient is made."""
-    needs = bytearray(len(graph.nodes))
-    names = set(wanted)
-    for node in graph.nodes:
-        if node.inputs:
-            needs[node.id] = any(needs[i] for i in node.inputs)
-        else:
-            needs[node.id] = node.op != CONST and node.name in names
-    return needs
 
 
 def _backward(

@@ -140,8 +140,13 @@ def _number(name: str, cell: Any, default: float | None) -> tuple[float, str]:
         return 1.0, f"{name} is not a number: {shown}"
 
 
-def sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[Column]]:
-    """Forward then backward over columns, in the scalar engine's order, so the sums agree."""
+def sweep(
+    graph: Graph, inputs: dict[str, Column], needs: bytearray | None = None
+) -> tuple[list[Column], list[Column]]:
+    """Forward then backward over columns, in the scalar engine's order, so the sums agree.
+
+    `needs` marks the nodes whose gradient is wanted; by default, every one but the constants.
+    """
     settle_allocator()
     ops = array_ops()
     nodes = graph.nodes
@@ -165,7 +170,8 @@ def sweep(graph: Graph, inputs: dict[str, Column]) -> tuple[list[Column], list[C
             args = [values[i] for i in node.inputs]
             locals_ = _op(ops, node.op).partials(*args, values[node_id])
             for input_id, local in zip(node.inputs, locals_):
-                if nodes[input_id].op != CONST:  # nobody reads a constant's gradient
+                # nobody reads a constant's gradient
+                if needs[input_id] if needs is not None else nodes[input_id].op != CONST:
                     grads[input_id] = grads[input_id] + grads[node_id] * local
                     reaches[input_id] = 1
     return values, grads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -53,3 +54,15 @@ class Graph:
 def is_leaf(node: Node) -> bool:
     """Constants and inputs: nodes with no operation."""
     return node.op == CONST or node.op == INPUT
+
+
+def depends_on(graph: Graph, names: Iterable[str]) -> bytearray:
+    """1 for the named inputs and every node computed from one of them, else 0."""
+    marks = bytearray(len(graph.nodes))
+    wanted = set(names)
+    for node in graph.nodes:
+        if node.inputs:
+            marks[node.id] = any(marks[i] for i in node.inputs)
+        else:
+            marks[node.id] = node.op == INPUT and node.name in wanted
+    return marks

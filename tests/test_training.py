@@ -296,3 +296,15 @@ def test_a_loss_that_no_row_changes_is_its_own_mean(program: str) -> None:
     objective = Objective(parse(program), {}, ["w"], data)
     loss, grads = objective({"w": 0.25}, [3, 4, 5])
     assert loss == 0.5625 and grads["w"] == -1.5
+
+
+def test_a_batch_whose_losses_sum_past_float64_is_an_error_not_a_crash() -> None:
+    from backprop_cli.errors import EvaluationError
+
+    data = DataSet({"x": [1e308, 1e308]}, 2, "big.csv")
+    objective = Objective(parse("J = w * x"), {}, ["w"], data)
+    with pytest.raises(EvaluationError, match="overflows float64"):
+        objective({"w": 1.0})
+    at_a_row = Objective(parse("J = log(w*x - 1e308)"), {}, ["w"], data)
+    with pytest.raises(EvaluationError, match=r"row 1 of big\.csv: log of 0"):
+        at_a_row({"w": 1.0}, [0, 1])

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop_cli.engine import Evaluation, evaluate
 from backprop_cli.errors import EvaluationError
-from backprop_cli.graph import Graph
+from backprop_cli.graph import Graph, depends_on
 from backprop_cli.render.numbers import format_number
 from backprop_cli.training.data import DataSet
 
@@ -36,6 +36,7 @@ class Objective:
         numbers = not graph.tensor and all(type(v) is float for v in self.fixed.values())
         self.by_columns = data is not None and numbers and data.numeric()
         self._columns: dict[str, Any] = {}
+        self._needs: bytearray | None = None  # the nodes that lead to a parameter
         # Programs over arrays take a batch at once when each column has one shape; the first
         # batch also goes row by row once, for the engine to check the shapes and say why not.
         self.by_batches = data is not None and not self.by_columns and data.uniform()
@@ -118,13 +119,15 @@ class Objective:
         from backprop_cli.data_mode import sweep
 
         inputs = {**self._batch_columns(rows), **self.fixed, **params}
-        values, grads = sweep(self.graph, inputs)
+        if self._needs is None:
+            self._needs = depends_on(self.graph, self.wrt)
+        values, grads = sweep(self.graph, inputs, self._needs)
         output = values[self.graph.output]
-        if not finite(output):
-            self._raise_first_failure(params, rows, output)
         size = len(rows)
-        mean = {n: _column_mean(grads[self.ids[n]], size) for n in self.wrt}
-        return _column_mean(output, size), mean
+        loss = _column_mean(output, size)
+        if not math.isfinite(loss):  # a finite sum has every row finite
+            self._raise_first_failure(params, rows, output)
+        return loss, {n: _column_mean(grads[self.ids[n]], size) for n in self.wrt}
 
     def _batch_columns(self, rows: Sequence[int]) -> dict[str, Any]:
         """Each column's cells at `rows`, stacked along a first axis (numbers or arrays)."""
@@ -143,9 +146,11 @@ class Objective:
         """Evaluate alone the first row with no finite loss: the engine names the node."""
         import numpy as np
 
-        position = int(np.flatnonzero(~np.isfinite(np.broadcast_to(out, (len(rows),))))[0])
-        self._at_row(params, rows[position])
-        raise EvaluationError(f"the loss is not finite at row {rows[position] + 1}")
+        failed = np.flatnonzero(~np.isfinite(np.broadcast_to(out, (len(rows),))))
+        if not len(failed):
+            raise EvaluationError("the sum of the batch's losses overflows float64")
+        self._at_row(params, rows[int(failed[0])])
+        raise EvaluationError(f"the loss is not finite at row {rows[int(failed[0])] + 1}")
 
 
 def at_row(error: EvaluationError, row: int, data: DataSet) -> EvaluationError:
@@ -190,8 +195,10 @@ def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationErro
 def _column_mean(column: Any, size: int) -> float:
     import numpy as np
 
-    # A value that no row's data reaches is one number for every row.
-    return float(np.sum(column)) / size if np.ndim(column) else float(column)
+    if not np.ndim(column):  # a value that no row's data reaches: one number for every row
+        return float(column)
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum past float64 is inf: told apart
+        return float(column.sum()) / size
 
 
 def finite(value: Value) -> bool:
