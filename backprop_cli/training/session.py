@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +109,9 @@ class Session:
         total = total_steps(self.objective, options.plan)
         on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
         shown = options.progress if options.progress is not None else _terminal(options.fmt)
-        with progress_bar(total, shown) as advance:
+        # What is not finite is found and reported by step and node; NumPy need not warn.
+        with progress_bar(total, shown) as advance, warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             outcome = train(
                 self.objective, self.params, optimizer, options.plan, _both(on_step, advance)
             )
