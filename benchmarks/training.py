@@ -164,7 +164,8 @@ def backprop_loop(case: Case, epochs: int) -> Callable[[], Params]:
         graph, (x, y) = parse(LINEAR), regression_rows()
         data, settings = DataSet({"x": x.tolist(), "y": y.tolist()}, ROWS, "pts"), Settings(lr=LR)
     objective = Objective(graph, {}, list(start(case)), data)
-    if objective.by_columns == case.network:  # numbers by columns, arrays row by row
+    # numbers by columns, arrays by batches of rows
+    if objective.by_columns == case.network or objective.by_batches != case.network:
         raise SystemExit(f"{case.title}: not the objective's path for this case")
     plan = Plan(epochs=epochs, batch_size=case.batch, seed=SEED)
     return lambda: train(objective, start(case), make_optimizer(settings), plan).params
