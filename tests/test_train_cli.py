@@ -278,3 +278,15 @@ def test_network_input_stacked_from_csv_columns(tmp_path: Path) -> None:
     for a in (0, 1):
         for b in (0, 1):
             assert (W2 @ np.maximum(W1 @ [a, b], 0))[0] == pytest.approx(a ^ b, abs=1e-3)
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    result = invoke(
+        "train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--plot", str(tmp_path / "l.png")
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "pip install 'backprop-cli[plot]'" in result.stderr
+    assert not (tmp_path / "l.png").exists()
