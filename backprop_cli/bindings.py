@@ -111,23 +111,33 @@ def check_bindings(graph: Graph, bindings: dict[str, Any]) -> list[str]:
     warnings = []
     for name in bindings:
         if name in graph.computed:
-            raise UsageError(
-                f"{name} is computed by the program, so it cannot be bound",
-                graph.span(graph.computed[name]),
-                hint="bind the inputs it is computed from instead",
-            )
+            raise computed_error(graph, name, "bind")
         if name not in inputs:
             warnings.append(_unused_warning(name, sorted(inputs)))
     return warnings
 
 
+def computed_error(graph: Graph, name: str, verb: str, prefix: str = "") -> UsageError:
+    """`name` is computed, so it cannot be bound (verb 'bind') or trained ('train')."""
+    done = {"bind": "bound", "train": "trained"}[verb]
+    return UsageError(
+        f"{prefix}{name} is computed by the program, so it cannot be {done}",
+        graph.span(graph.computed[name]),
+        hint=f"{verb} the inputs it is computed from instead",
+    )
+
+
 def _unused_warning(name: str, inputs: list[str]) -> str:
-    import difflib  # only for this warning: not on every start
+    return f"warning: {name} is not used by the program{inputs_hint(name, inputs)}"
+
+
+def inputs_hint(name: str, inputs: list[str]) -> str:
+    """' (its inputs: a, b); did you mean a?' for a name that is not among `inputs`."""
+    import difflib  # only for this message: not on every start
 
     close = difflib.get_close_matches(name, inputs, n=1)
     suggestion = f"; did you mean {close[0]}?" if close else ""
-    listed = ", ".join(inputs) if inputs else "none"
-    return f"warning: {name} is not used by the program (its inputs: {listed}){suggestion}"
+    return f" (its inputs: {', '.join(inputs) or 'none'}){suggestion}"
 
 
 def unbound_inputs(graph: Graph, bindings: dict[str, Any]) -> list[str]:

@@ -1,4 +1,4 @@
-"""-o FILE: write the output atomically, so a failed run never leaves half a file."""
+"""-o FILE and --plot FILE: write atomically, so a failed run never leaves half a file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 from backprop_cli.errors import UsageError
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write `text` as UTF-8 to a new file beside `path`, then rename it over `path`."""
+def write_atomically(path: str, content: str | bytes) -> None:
+    """Write `content` (text as UTF-8) to a new file beside `path`, then rename it over `path`."""
     # os.path, not pathlib: pathlib would cost every start a few milliseconds.
     folder, name = os.path.split(path)
     temporary = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
@@ -19,7 +19,7 @@ def write_atomically(path: str, text: str) -> None:
         raise _cannot_write(path, error) from None
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            stream.write(text.encode("utf-8"))
+            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(temporary, path)
     except BaseException as error:  # also Ctrl-C: never leave the temporary file behind
         if os.path.exists(temporary):

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import generate
 
@@ -110,6 +111,16 @@ def ratio(ours: float, floor: float) -> str:
     if math.isnan(ours) or math.isnan(floor) or floor <= 0:
         return "–"
     return f"{ours / floor:.2f}×"
+
+
+def child_figures(argv: list[str], label: str, env: dict[str, str]) -> Any:
+    """The JSON a child benchmark process prints; None when it needs torch and has none."""
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=HERE, env=env)
+    if done.returncode != 0:
+        if "No module named 'torch'" in done.stderr:
+            return None
+        raise SystemExit(f"{label} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
 
 
 def save(name: str, rows: object) -> Path:

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -153,12 +152,7 @@ def in_child(group: str, hidden: int, batch: int, blocks: int) -> dict[str, floa
     """`child` in a fresh process; None when the group cannot run (no torch)."""
     argv = [sys.executable, __file__, "--child", group, str(hidden), str(batch), str(blocks)]
     env = os.environ | {name: str(THREADS) for name in THREAD_VARIABLES}
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=harness.HERE, env=env)
-    if done.returncode != 0:
-        if group == "torch" and "No module named 'torch'" in done.stderr:
-            return None
-        raise SystemExit(f"{group} {hidden}×{batch} failed:\n{done.stderr}")
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return harness.child_figures(argv, f"{group} {hidden}×{batch}", env)  # type: ignore[no-any-return]
 
 
 def measure(sizes: list[tuple[int, int]], rounds: int, blocks: int) -> list[dict[str, Any]]:

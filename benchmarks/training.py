@@ -238,12 +238,7 @@ def child(group: str, blocks: int) -> dict[str, dict[str, float]]:
 def in_child(group: str, blocks: int, env: dict[str, str]) -> dict[str, Any] | None:
     """`child` in a fresh process; None when the group cannot run (no torch)."""
     argv = [sys.executable, __file__, "--child", group, str(blocks)]
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=harness.HERE, env=env)
-    if done.returncode != 0:
-        if group == "torch" and "No module named 'torch'" in done.stderr:
-            return None
-        raise SystemExit(f"{group} failed:\n{done.stderr}")
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return harness.child_figures(argv, group, env)  # type: ignore[no-any-return]
 
 
 def write_data(directory: Path) -> dict[str, Path]:

@@ -32,6 +32,28 @@ class Checked:
     stderr: str
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """The files written, and what check-dot and check-mermaid said about them."""
+
+    directory: Path
+    dot: Checked
+    mermaid: Checked
+
+
+def check_all(directory: Path, files: dict[str, str]) -> Drawn:
+    """Write each file into `directory`, then run each checker once over its kind of file."""
+    for filename, text in files.items():
+        (directory / filename).write_text(text, encoding="utf-8")
+    dots = sorted(directory.glob("*.dot"))
+    mermaids = sorted(directory.glob("*.mmd")) + sorted(directory.glob("*.md"))
+    return Drawn(
+        directory,
+        run_checker("check-dot", "-q", "--svg", str(directory / "svg"), *map(str, dots)),
+        run_checker("check-mermaid", "--labels", *map(str, mermaids)),
+    )
+
+
 def unavailable(reason: str) -> NoReturn:
     """Skip, or fail when CI requires the renderers."""
     if os.environ.get("BACKPROP_REQUIRE_RENDERERS") == "1":

@@ -9,13 +9,11 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from renderers import Checked, mermaid_labels, run_checker, svg_texts
+from renderers import Drawn, check_all, mermaid_labels, svg_texts
 from test_cli import assert_error, invoke, ok_json
 from test_diagrams import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 from test_tensors import Reference, check_against_numpy, random_bindings, run
@@ -295,15 +293,6 @@ DRAWN = {
 EXTENSIONS = {"mermaid": "mmd", "dot": "dot", "markdown": "md"}
 
 
-@dataclass(frozen=True)
-class Drawn:
-    """The files written, and what check-dot and check-mermaid said about them."""
-
-    directory: Path
-    dot: Checked
-    mermaid: Checked
-
-
 @pytest.fixture(scope="module")
 def stack_drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
     """Each program in each diagram format, and the markdown maths as one flowchart."""
@@ -314,15 +303,7 @@ def stack_drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
         for fmt, extension in EXTENSIONS.items()
     }
     files["stack_maths.mmd"] = maths_flowchart([t for f, t in files.items() if f.endswith(".md")])
-    for filename, text in files.items():
-        (directory / filename).write_text(text, encoding="utf-8")
-    dots = sorted(directory.glob("*.dot"))
-    mermaids = sorted(directory.glob("*.mmd")) + sorted(directory.glob("*.md"))
-    return Drawn(
-        directory,
-        run_checker("check-dot", "-q", "--svg", str(directory / "svg"), *map(str, dots)),
-        run_checker("check-mermaid", "--labels", *map(str, mermaids)),
-    )
+    return check_all(directory, files)
 
 
 def _diagram(name: str) -> Any:

@@ -10,13 +10,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
-from renderers import Checked, mermaid_labels, run_checker, svg_texts
+from renderers import Drawn, check_all, mermaid_labels, svg_texts
 from test_diagrams import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 
 from backprop_cli import evaluate, parse
@@ -252,15 +251,6 @@ def test_golden_network(fmt: str, golden: Golden) -> None:
 # --- the real renderers, once each over every diagram above ----------------------------
 
 
-@dataclass(frozen=True)
-class Drawn:
-    """The files written, and what check-dot and check-mermaid said about them."""
-
-    directory: Path
-    dot: Checked
-    mermaid: Checked
-
-
 @pytest.fixture(scope="module")
 def tensor_drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
     """Every case in every diagram format, and the markdown maths as one flowchart."""
@@ -268,16 +258,7 @@ def tensor_drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
     files = {f"{name}.{EXTENSIONS[fmt]}": output(name, fmt) for name in CASES for fmt in DIAGRAMS}
     markdown = [text for filename, text in files.items() if filename.endswith(".md")]
     files["tensor_maths.mmd"] = maths_flowchart(markdown)
-    for filename, text in files.items():
-        (directory / filename).write_text(text, encoding="utf-8")
-    dots = sorted(directory.glob("*.dot"))
-    mermaids = sorted(directory.glob("*.mmd")) + sorted(directory.glob("*.md"))
-    svg = str(directory / "svg")
-    return Drawn(
-        directory,
-        run_checker("check-dot", "-q", "--svg", svg, *map(str, dots)),
-        run_checker("check-mermaid", "--labels", *map(str, mermaids)),
-    )
+    return check_all(directory, files)
 
 
 def test_every_tensor_diagram_renders(tensor_drawn: Drawn) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from backprop_cli.errors import UsageError
+from backprop_cli.output_file import write_atomically
 from backprop_cli.training.chart import wants_log_scale
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def save_plot(losses: Sequence[float], path: str, title: str) -> None:
     """Draw `losses` against their step and write the picture to `path` (.png or .svg)."""
     file_format = _format_of(path)
     # Rendered in memory first: a failure while drawing never touches `path`.
-    _write_bytes_atomically(path, _render(losses, title, file_format))
+    write_atomically(path, _render(losses, title, file_format))
 
 
 def _format_of(path: str) -> str:
@@ -95,28 +96,3 @@ def _draw(figure: Figure, losses: Sequence[float], title: str) -> None:
     axes.set_title(title, parse_math=False)
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
-
-
-def _write_bytes_atomically(path: str, data: bytes) -> None:
-    """Write `data` to a new file beside `path`, then rename it over `path`."""
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
-    try:
-        # Mode 0o666 lets the umask decide, as for any new file (mkstemp would give 0o600).
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        raise _cannot_write(path, error) from None
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException as error:  # also Ctrl-C: never leave the temporary file behind
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        if isinstance(error, OSError):
-            raise _cannot_write(path, error) from None
-        raise
-
-
-def _cannot_write(path: str, error: OSError) -> UsageError:
-    return UsageError(f"cannot write {path}: {error.strerror or error}")

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from backprop_cli.bindings import unbound_inputs
+from backprop_cli.bindings import computed_error, inputs_hint, unbound_inputs
 from backprop_cli.engine import unbound_error
 from backprop_cli.errors import UsageError
 from backprop_cli.graph import Graph
@@ -37,19 +37,10 @@ def parse_wrt(arguments: Iterable[str], graph: Graph) -> list[str]:
 
 def _check_trainable(name: str, graph: Graph, inputs: list[str]) -> None:
     if name in graph.computed:
-        raise UsageError(
-            f"--wrt {name}: {name} is computed by the program, so it cannot be trained",
-            graph.span(graph.computed[name]),
-            hint="train the inputs it is computed from instead",
-        )
+        raise computed_error(graph, name, "train", prefix=f"--wrt {name}: ")
     if name not in inputs:
-        import difflib
-
-        close = difflib.get_close_matches(name, inputs, n=1)
-        suggestion = f"; did you mean {close[0]}?" if close else ""
-        listed = ", ".join(inputs) or "none"
         raise UsageError(
-            f"--wrt {name}: the program has no input {name} (its inputs: {listed}){suggestion}"
+            f"--wrt {name}: the program has no input {name}{inputs_hint(name, inputs)}"
         )
 
 
