@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.errors import EvaluationError
-from backprop_cli.training.objective import Objective, finite
+from backprop_cli.training.diagnosis import finite
+from backprop_cli.training.objective import Objective
 from backprop_cli.training.optimizers import SGD, Adam
 
 Value = Any  # a float or a float64 NumPy array

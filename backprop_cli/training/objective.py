@@ -12,11 +12,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from backprop_cli.engine import Evaluation, evaluate
+from backprop_cli.engine import evaluate
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, depends_on
-from backprop_cli.render.numbers import format_number
 from backprop_cli.training.data import DataSet
+from backprop_cli.training.diagnosis import non_finite_gradient
 
 if TYPE_CHECKING:
     from backprop_cli.batched_engine import BatchProgram  # imports NumPy: only when batching
@@ -160,38 +160,6 @@ def at_row(error: EvaluationError, row: int, data: DataSet) -> EvaluationError:
     )
 
 
-def non_finite_gradient(evaluation: Evaluation) -> EvaluationError | None:
-    """Where the gradient first stops being finite, going back from the output, if it does."""
-    graph, grads = evaluation.graph, evaluation.grads
-    for node_id in range(graph.output, -1, -1):
-        if not finite(grads[node_id]):
-            return _infinite_derivative(evaluation, node_id)
-    return None
-
-
-def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationError:
-    """The error at the use of `node_id` whose local derivative is not finite."""
-    graph = evaluation.graph
-    output = graph.nodes[graph.output]
-    node = graph.nodes[node_id]
-    wrt = node.name or f"({graph.text(node_id)})"
-    message = f"the gradient ∂{output.name or 'out'}/∂{wrt} is not finite"
-    users = [user for user in graph.nodes[node_id + 1 :] if node_id in user.inputs]
-    culprit = next(
-        (u for u in users if evaluation.reaches[u.id] and finite(evaluation.grads[u.id])), None
-    )
-    if culprit is None:
-        return EvaluationError(message, graph.span(node_id))
-    at = ", ".join(
-        f"{graph.nodes[i].name} = {format_number(evaluation.values[i])}"
-        for i in culprit.inputs
-        if graph.nodes[i].name is not None and type(evaluation.values[i]) is float
-    )
-    where = f" at {at}" if at else ""
-    message += f": {graph.text(culprit.id)} has no finite derivative{where}"
-    return EvaluationError(message, graph.span(culprit.id))
-
-
 def _column_mean(column: Any, size: int) -> float:
     import numpy as np
 
@@ -199,15 +167,6 @@ def _column_mean(column: Any, size: int) -> float:
         return float(column)
     with np.errstate(over="ignore", invalid="ignore"):  # a sum past float64 is inf: told apart
         return float(column.sum()) / size
-
-
-def finite(value: Value) -> bool:
-    """Whether a number, or every element of an array, is finite."""
-    if type(value) is float:
-        return math.isfinite(value)
-    import numpy as np
-
-    return bool(np.all(np.isfinite(value)))
 
 
 def _number(value: Value) -> float:

@@ -1,0 +1,51 @@
+"""Where a gradient stops being finite: the node nearest the output, and the use that did it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from backprop_cli.engine import Evaluation
+from backprop_cli.errors import EvaluationError
+from backprop_cli.render.numbers import format_number
+
+
+def non_finite_gradient(evaluation: Evaluation) -> EvaluationError | None:
+    """Where the gradient first stops being finite, going back from the output, if it does."""
+    graph, grads = evaluation.graph, evaluation.grads
+    for node_id in range(graph.output, -1, -1):
+        if not finite(grads[node_id]):
+            return _infinite_derivative(evaluation, node_id)
+    return None
+
+
+def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationError:
+    """The error at the use of `node_id` whose local derivative is not finite."""
+    graph = evaluation.graph
+    output = graph.nodes[graph.output]
+    node = graph.nodes[node_id]
+    wrt = node.name or f"({graph.text(node_id)})"
+    message = f"the gradient ∂{output.name or 'out'}/∂{wrt} is not finite"
+    users = [user for user in graph.nodes[node_id + 1 :] if node_id in user.inputs]
+    culprit = next(
+        (u for u in users if evaluation.reaches[u.id] and finite(evaluation.grads[u.id])), None
+    )
+    if culprit is None:
+        return EvaluationError(message, graph.span(node_id))
+    at = ", ".join(
+        f"{graph.nodes[i].name} = {format_number(evaluation.values[i])}"
+        for i in culprit.inputs
+        if graph.nodes[i].name is not None and type(evaluation.values[i]) is float
+    )
+    where = f" at {at}" if at else ""
+    message += f": {graph.text(culprit.id)} has no finite derivative{where}"
+    return EvaluationError(message, graph.span(culprit.id))
+
+
+def finite(value: Any) -> bool:
+    """Whether a number, or every element of an array, is finite."""
+    if type(value) is float:
+        return math.isfinite(value)
+    import numpy as np
+
+    return bool(np.all(np.isfinite(value)))
