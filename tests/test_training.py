@@ -308,3 +308,22 @@ def test_a_batch_whose_losses_sum_past_float64_is_an_error_not_a_crash() -> None
     at_a_row = Objective(parse("J = log(w*x - 1e308)"), {}, ["w"], data)
     with pytest.raises(EvaluationError, match=r"row 1 of big\.csv: log of 0"):
         at_a_row({"w": 1.0}, [0, 1])
+
+
+def test_the_loss_curve_stays_bounded_and_keeps_the_means() -> None:
+    from backprop_cli.training.curve import LossCurve
+
+    curve = LossCurve(capacity=8)
+    losses = [float(step * step) for step in range(1, 38)]
+    for loss in losses:
+        curve.add(loss)
+    assert curve.steps == 37 and curve.first == 1.0
+    # halved at steps 8, 16 and 32: four points of 8 steps each, and 5 steps not yet a point
+    assert curve.stride == 8 and len(curve.points) == 4
+    expected = [sum(losses[i : i + 8]) / 8 for i in range(0, 32, 8)] + [sum(losses[32:]) / 5]
+    assert curve.values() == pytest.approx(expected, rel=1e-15)
+    assert curve.step_numbers() == [4.5, 12.5, 20.5, 28.5, 35.0]
+    short = LossCurve()
+    for loss in (3.0, 2.0, 1.0):
+        short.add(loss)
+    assert short.values() == [3.0, 2.0, 1.0] and short.step_numbers() == [1.0, 2.0, 3.0]

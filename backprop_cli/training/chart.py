@@ -45,7 +45,9 @@ def wants_log_scale(losses: Sequence[float]) -> bool:
     return bool(finite) and min(finite) > 0 and max(finite) / min(finite) > _LOG_SPAN
 
 
-def loss_chart(losses: Sequence[float], width: int = 60, height: int = 10) -> str:
+def loss_chart(
+    losses: Sequence[float], width: int = 60, height: int = 10, last_step: int | None = None
+) -> str:
     """A header, `height` rows of blocks with y labels, an x-axis and its step range `1 … N`.
 
     Lines are at most `width` characters (unless that leaves under 8 columns to draw in);
@@ -62,7 +64,8 @@ def loss_chart(losses: Sequence[float], width: int = 60, height: int = 10) -> st
     levels = _column_levels(losses, columns, scale, height)
     header = "loss (log scale)" if scale.log else "loss"
     rows = _rows(levels, labels, label_width, height)
-    return "\n".join([header, *rows, *_x_axis(len(losses), columns, label_width)])
+    steps = len(losses) if last_step is None else last_step  # a point may stand for several
+    return "\n".join([header, *rows, *_x_axis(steps, columns, label_width)])
 
 
 def _scale(finite: list[float]) -> _Scale:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.errors import EvaluationError
+from backprop_cli.training.curve import LossCurve
 from backprop_cli.training.diagnosis import finite
 from backprop_cli.training.objective import Objective
 from backprop_cli.training.optimizers import SGD, Adam
@@ -48,7 +49,7 @@ class Outcome:
     params: dict[str, Value]
     steps: int = 0
     epochs: int = 0
-    losses: list[float] = field(default_factory=list)
+    curve: LossCurve = field(default_factory=LossCurve)
     stopped: str = "steps"  # steps, epochs, tol, interrupted, error
     error: EvaluationError | None = None
 
@@ -63,6 +64,7 @@ def train(
     """Run the plan from `params`; a failing step or Ctrl-C ends it with the last good values."""
     outcome = Outcome(dict(params))
     per_epoch = _batches_per_epoch(objective, plan)
+    convergence = _Convergence(plan.tol, per_epoch)
     try:
         for step, epoch, rows in _schedule(objective, plan, per_epoch):
             loss, grads = objective(outcome.params, rows)
@@ -70,9 +72,9 @@ def train(
                 raise objective.explain_gradient(outcome.params, rows)
             outcome.params = optimizer.step(outcome.params, grads)
             outcome.steps, outcome.epochs = step, epoch
-            outcome.losses.append(loss)
+            outcome.curve.add(loss)
             on_step(Step(step, epoch, loss, outcome.params))
-            if _converged(outcome.losses, plan.tol, per_epoch, step):
+            if convergence.reached(loss, step):
                 outcome.stopped = "tol"
                 break
         else:
@@ -137,13 +139,24 @@ def _generator(seed: int | None) -> Any:
     return np.random.default_rng(None if seed is None else [seed, 1])
 
 
-def _converged(losses: list[float], tol: float | None, per_epoch: int, step: int) -> bool:
+class _Convergence:
     """Whether the loss changed by less than `tol`: step to step, or epoch to epoch in batches."""
-    if tol is None or step % per_epoch or len(losses) < 2 * per_epoch:
-        return False
-    latest = sum(losses[-per_epoch:]) / per_epoch
-    previous = sum(losses[-2 * per_epoch : -per_epoch]) / per_epoch
-    return abs(latest - previous) < tol
+
+    def __init__(self, tol: float | None, per_epoch: int) -> None:
+        self.tol, self.per_epoch = tol, per_epoch
+        self.total = 0.0  # of this epoch's losses so far
+        self.previous: float | None = None  # the mean loss of the epoch before
+
+    def reached(self, loss: float, step: int) -> bool:
+        """Add a step's loss; at the end of an epoch, compare its mean with the last one's."""
+        if self.tol is None:
+            return False
+        self.total += loss
+        if step % self.per_epoch:
+            return False
+        mean, self.total = self.total / self.per_epoch, 0.0
+        previous, self.previous = self.previous, mean
+        return previous is not None and abs(mean - previous) < self.tol
 
 
 def _limit(plan: Plan, per_epoch: int) -> str:

@@ -36,11 +36,14 @@ def check_plot_path(path: str) -> None:
         raise UsageError(f"cannot write {path}: no folder {folder}")
 
 
-def save_plot(losses: Sequence[float], path: str, title: str) -> None:
-    """Draw `losses` against their step and write the picture to `path` (.png or .svg)."""
+def save_plot(
+    losses: Sequence[float], path: str, title: str, steps: Sequence[float] | None = None
+) -> None:
+    """Draw `losses` against their step (1, 2, … unless given) into `path` (.png or .svg)."""
     file_format = _format_of(path)
+    steps = range(1, len(losses) + 1) if steps is None else steps
     # Rendered in memory first: a failure while drawing never touches `path`.
-    write_atomically(path, _render(losses, title, file_format))
+    write_atomically(path, _render(losses, steps, title, file_format))
 
 
 def _format_of(path: str) -> str:
@@ -51,7 +54,7 @@ def _format_of(path: str) -> str:
     return _FORMATS[extension]
 
 
-def _render(losses: Sequence[float], title: str, file_format: str) -> bytes:
+def _render(losses: Sequence[float], steps: Sequence[float], title: str, file_format: str) -> bytes:
     """The picture's bytes, with fixed SVG ids and no date, so equal losses give equal files."""
     try:
         import matplotlib
@@ -62,7 +65,7 @@ def _render(losses: Sequence[float], title: str, file_format: str) -> bytes:
     with matplotlib.rc_context({"svg.hashsalt": _SVG_SALT}):
         # A bare Figure draws with Agg or the SVG writer: no pyplot, so no GUI backend loads.
         figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI)
-        _draw(figure, losses, title)
+        _draw(figure, losses, steps, title)
         figure.savefig(buffer, format=file_format, metadata=_metadata(file_format))
     return buffer.getvalue()
 
@@ -76,11 +79,10 @@ def _metadata(file_format: str) -> dict[str, str | None]:
     return {"Date": None} if file_format == "svg" else {}
 
 
-def _draw(figure: Figure, losses: Sequence[float], title: str) -> None:
+def _draw(figure: Figure, losses: Sequence[float], steps: Sequence[float], title: str) -> None:
     """One line of loss against step, on a log axis when the losses span > 2 decades."""
     from matplotlib.ticker import MaxNLocator
 
-    steps = range(1, len(losses) + 1)
     # NaN breaks the line, so a non-finite loss shows as a gap rather than a spike or a crash.
     values = [value if math.isfinite(value) else math.nan for value in losses]
     axes = figure.add_subplot()

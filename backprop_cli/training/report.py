@@ -56,7 +56,7 @@ def summary_record(run: Run) -> dict[str, Any]:
         "steps": outcome.steps,
         "epochs": outcome.epochs,
         "loss": json_number(run.loss),
-        "initial_loss": json_number(outcome.losses[0] if outcome.losses else run.loss),
+        "initial_loss": json_number(outcome.curve.first if outcome.steps else run.loss),
         "parameters": {name: json_number(value) for name, value in outcome.params.items()},
         "optimizer": _optimizer_fields(run.settings),
     }
@@ -91,7 +91,7 @@ def text_report(run: Run, precision: int | None, chart: str | None) -> str:
     epochs = f" ({_count(outcome.epochs, 'epoch')})" if run.rows is not None else ""
     lines.append(f"Stopped after {_count(outcome.steps, 'step')}{epochs}: {run.reason}")
     if run.loss is not None:
-        start = outcome.losses[0] if outcome.losses else run.loss
+        start = outcome.curve.first if outcome.steps else run.loss
         loss = format_number(run.loss, precision)
         lines.append(f"  loss = {loss}    (at the start: {format_number(start, precision)})")
     lines += ["", "Parameters"]

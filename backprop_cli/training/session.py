@@ -119,10 +119,11 @@ class Session:
         rows = None if self.data is None else self.data.size
         result = Run(self._title(), self.wrt, options.settings, options.plan, rows, outcome, loss)
         emit(self._report(result))
-        if options.plot is not None and outcome.losses:
+        if options.plot is not None and outcome.steps:
             from backprop_cli.training.plot import save_plot
 
-            save_plot(outcome.losses, options.plot, self._title())
+            curve = outcome.curve
+            save_plot(curve.values(), options.plot, self._title(), curve.step_numbers())
         if outcome.error is not None:
             warn(outcome.error.render())
         return _STATUS.get(outcome.stopped, 0)
@@ -132,10 +133,11 @@ class Session:
         if options.fmt != "text":
             return json.dumps(summary_record(result), ensure_ascii=False, allow_nan=False)
         chart = None
-        if options.chart and len(result.outcome.losses) > 1:
+        curve = result.outcome.curve
+        if options.chart and curve.steps > 1:
             from backprop_cli.training.chart import loss_chart
 
-            chart = loss_chart(result.outcome.losses)
+            chart = loss_chart(curve.values(), last_step=curve.steps)
         return text_report(result, options.precision, chart)
 
     def _title(self) -> str:
