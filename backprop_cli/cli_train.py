@@ -42,10 +42,10 @@ error, 130 interrupted by Ctrl-C (the parameters reached are still printed).
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate η.")
 @click.option("--momentum", type=click.FloatRange(0), help="μ (default: 0.9 for momentum).")
-@click.option("--dampening", type=float, default=0.0, show_default=True)
+@click.option("--dampening", type=float, help="Momentum dampening τ (default 0).")
 @click.option("--nesterov", is_flag=True, help="Nesterov momentum (sgd, momentum).")
-@click.option("--betas", metavar="B1,B2", default="0.9,0.999", show_default=True)
-@click.option("--eps", type=click.FloatRange(0), default=1e-8, show_default=True)
+@click.option("--betas", metavar="B1,B2", help="adam: moment decay rates (default 0.9,0.999).")
+@click.option("--eps", type=click.FloatRange(0), help="adam: added to √v̂ (default 1e-8).")
 @click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty.")
 @click.option("--steps", type=click.IntRange(1), metavar="N", help="Stop after N updates.")
 @click.option("--epochs", type=click.IntRange(1), metavar="N", help="Stop after N passes.")
@@ -66,7 +66,8 @@ def train(program: str, bindings: tuple[str, ...], **options: Any) -> None:
     The other inputs keep their values, or take them from the rows of --data;
     then the loss of a step is the mean over its batch of rows.
     """
-    from backprop_cli.training.session import INTERRUPTED, Session, TrainOptions  # NumPy here
+    from backprop_cli.training.options import TrainOptions
+    from backprop_cli.training.session import INTERRUPTED, Session  # NumPy, only here
 
     try:
         checked = TrainOptions.from_command_line(options)

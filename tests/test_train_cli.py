@@ -157,6 +157,37 @@ def test_a_program_called_train_still_runs() -> None:
         (("J = (a - ", "--wrt", "a", "a=0"), ["syntax error", "^"]),
         ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr"), ["--lr"]),
         ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--optimiser", "adam"), ["--optimiser"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "-0.1"), ["--lr -0.1", "at least 0"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "nan"), ["--lr nan", "finite"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--weight-decay", "-1"), ["--weight-decay"]),
+        ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--nesterov"), ["--nesterov needs a momentum"]),
+        (
+            (
+                QUADRATIC,
+                "--wrt",
+                "a",
+                "a=0",
+                "b=0",
+                "--optimizer",
+                "momentum",
+                "--nesterov",
+                "--dampening",
+                "0.1",
+            ),
+            ["zero --dampening"],
+        ),
+        (
+            (QUADRATIC, "--wrt", "a", "a=0", "b=0", "--optimizer", "adam", "--momentum", "0.9"),
+            ["--momentum is not a setting of --optimizer adam"],
+        ),
+        (
+            (QUADRATIC, "--wrt", "a", "a=0", "b=0", "--betas", "0.9,0.99"),
+            ["--betas is not a setting of --optimizer sgd"],
+        ),
+        (
+            (QUADRATIC, "--wrt", "a", "a=0", "b=0", "--optimizer", "adam", "--betas", "1,0.5"),
+            ["less than 1"],
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_message(

@@ -5,85 +5,22 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from backprop_cli.errors import UsageError
 from backprop_cli.graph import Graph
 from backprop_cli.training.data import load_data
-from backprop_cli.training.loop import Plan, Step, final_loss, total_steps, train
+from backprop_cli.training.loop import Step, final_loss, total_steps, train
 from backprop_cli.training.objective import Objective
-from backprop_cli.training.optimizers import Settings, make_optimizer
+from backprop_cli.training.optimizers import make_optimizer
+from backprop_cli.training.options import TrainOptions
 from backprop_cli.training.progress_bar import progress_bar
 from backprop_cli.training.report import Run, step_record, summary_record, text_report
 from backprop_cli.training.setup import parse_wrt, starting_values
 
-DEFAULT_EPOCHS = 100
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
 _STATUS = {"error": 1, "interrupted": INTERRUPTED}
 _TITLE_WIDTH = 80
 Emit = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class TrainOptions:
-    """The command line's choices, checked against each other."""
-
-    wrt: tuple[str, ...]
-    settings: Settings
-    plan: Plan
-    data: str | None = None
-    data_format: str | None = None
-    fmt: str = "text"
-    plot: str | None = None
-    chart: bool = True
-    progress: bool | None = None
-    precision: int | None = None
-
-    @classmethod
-    def from_command_line(cls, options: dict[str, Any]) -> TrainOptions:
-        """From the train command's keyword arguments; a UsageError for a bad combination."""
-        options = dict(options)
-        if options["data"] is None:
-            for name in ("batch_size", "data_format"):
-                if options[name] is not None:
-                    flag = "--" + name.replace("_", "-")
-                    raise UsageError(f"{flag} is about the rows of --data FILE")
-        if options["plot"] is not None:
-            from backprop_cli.training.plot import check_plot_path
-
-            check_plot_path(options["plot"])
-        settings = Settings(
-            options.pop("optimizer"),
-            options.pop("lr"),
-            options.pop("momentum"),
-            options.pop("dampening"),
-            options.pop("nesterov"),
-            _betas(options.pop("betas")),
-            options.pop("eps"),
-            options.pop("weight_decay"),
-        )
-        steps, epochs = options.pop("steps"), options.pop("epochs")
-        plan = Plan(
-            steps,
-            DEFAULT_EPOCHS if steps is None and epochs is None else epochs,
-            options.pop("tol"),
-            options.pop("batch_size"),
-            options.pop("shuffle"),
-            options.pop("seed"),
-        )
-        return cls(settings=settings, plan=plan, **options)
-
-
-def _betas(text: str) -> tuple[float, float]:
-    parts = text.split(",")
-    try:
-        first, second = (float(part) for part in parts)
-    except ValueError:
-        raise UsageError(f"--betas {text}: expected two numbers, e.g. 0.9,0.999") from None
-    if not (0 <= first < 1 and 0 <= second < 1):
-        raise UsageError(f"--betas {text}: each must be at least 0 and less than 1")
-    return first, second
 
 
 class Session:
