@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from backprop_cli.graph import Graph
+from backprop_cli.graph import Graph, depends_on
 from backprop_cli.training.data import load_data
 from backprop_cli.training.loop import Step, final_loss, total_steps, train
 from backprop_cli.training.objective import Objective
@@ -38,10 +38,8 @@ class Session:
     def run(self, emit: Emit, warn: Emit) -> int:
         """Train, print the outcome (and each step, for jsonl); the exit status."""
         options = self.options
-        if self.data is not None and not self.data.columns:
-            inputs = ", ".join(str(node.name) for node in self.graph.inputs)
-            origin = self.data.origin
-            warn(f"warning: {origin} has no column the program reads (its inputs: {inputs})")
+        for warning in self._warnings():
+            warn(f"warning: {warning}")
         optimizer = make_optimizer(options.settings)
         total = total_steps(self.objective, options.plan)
         on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
@@ -64,6 +62,20 @@ class Session:
         if outcome.error is not None:
             warn(outcome.error.render())
         return _STATUS.get(outcome.stopped, 0)
+
+    def _warnings(self) -> list[str]:
+        """Data that the program does not read, and parameters that the output ignores."""
+        graph, found = self.graph, []
+        if self.data is not None and not self.data.columns:
+            inputs = ", ".join(str(node.name) for node in graph.inputs)
+            found.append(
+                f"{self.data.origin} has no column the program reads (its inputs: {inputs})"
+            )
+        output = graph.nodes[graph.output].name or "the output"
+        for name in self.wrt:
+            if not depends_on(graph, [name])[graph.output]:
+                found.append(f"{output} does not depend on {name}: training leaves it as it is")
+        return found
 
     def _report(self, result: Run) -> str:
         options = self.options
