@@ -13,8 +13,6 @@ from backprop_cli.cli import DATA_FORMATS, load, write
 from backprop_cli.errors import BackpropError
 from backprop_cli.training.optimizers import OPTIMIZERS
 
-DEFAULT_EPOCHS = 100
-
 EPILOG = """\b
 Examples:
   backprop train 'J = (a - 3)^2 + (b + 1)^2' --wrt a,b a=0 b=0 --optimizer adam --lr 0.1
