@@ -330,3 +330,11 @@ def test_a_parameter_the_output_ignores_is_a_warning() -> None:
     assert result.exit_code == 0
     assert "warning: J does not depend on b: training leaves it as it is" in result.stderr
     assert "depend on a" not in result.stderr
+
+
+def test_text_after_a_failed_step_shows_the_last_finite_loss() -> None:
+    result = invoke("train", "J = w^2", "--wrt", "w", "w=1", "--lr", "10", "--steps", "1000")
+    assert result.exit_code == 1
+    assert "Stopped after 121 steps: the next step could not be computed" in result.stdout
+    assert "loss of step 121 = 7.959104899865738e+306, the last that was finite" in result.stdout
+    assert "w = -5.360258266960214e+154" in result.stdout

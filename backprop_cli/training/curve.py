@@ -20,7 +20,8 @@ class LossCurve:
         self.points = array("d")
         self.stride = 1
         self.steps = 0
-        self.first: float | None = None  # the loss of the first step, kept as it was
+        self.first: float | None = None  # the losses of the first and the latest step, as they were
+        self.last: float | None = None
         self._sum = 0.0  # of the steps not yet in a point
         self._count = 0
 
@@ -29,6 +30,7 @@ class LossCurve:
         self.steps += 1
         if self.first is None:
             self.first = loss
+        self.last = loss
         self._sum += loss
         self._count += 1
         if self._count == self.stride:

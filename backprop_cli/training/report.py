@@ -94,6 +94,9 @@ def text_report(run: Run, precision: int | None, chart: str | None) -> str:
         start = outcome.curve.first if outcome.steps else run.loss
         loss = format_number(run.loss, precision)
         lines.append(f"  loss = {loss}    (at the start: {format_number(start, precision)})")
+    elif outcome.curve.last is not None:  # the parameters reached give no finite loss
+        last = format_number(outcome.curve.last, precision)
+        lines.append(f"  loss of step {outcome.steps} = {last}, the last that was finite")
     lines += ["", "Parameters"]
     lines += [f"  {name} = {format_number(v, precision)}" for name, v in outcome.params.items()]
     return "\n".join(lines)
