@@ -48,11 +48,11 @@ class BatchProgram:
     ) -> tuple[float, dict[str, Value]] | None:
         """The output's mean over the rows and each wanted input's mean gradient.
 
-        `rows` holds the inputs that differ by row, stacked along axis 0; None if some value
-        is not finite (evaluated row by row, the engine then names it).
+        `rows` holds the inputs that differ by row, stacked along axis 0 (none: the program runs
+        once); None if some value is not finite (the engine, run again, then names it).
         """
         graph = self.graph
-        size = len(next(iter(rows.values())))
+        size = len(next(iter(rows.values()))) if rows else 1  # no rows: the program once
         with np.errstate(all="ignore"):  # what is not finite is found and left to the caller
             forward = _forward(graph, rows, others)
             if forward is None:

@@ -327,3 +327,22 @@ def test_the_loss_curve_stays_bounded_and_keeps_the_means() -> None:
     for loss in (3.0, 2.0, 1.0):
         short.add(loss)
     assert short.values() == [3.0, 2.0, 1.0] and short.step_numbers() == [1.0, 2.0, 3.0]
+
+
+def test_array_program_steps_by_hand_without_data() -> None:
+    rng = np.random.default_rng(8)
+    x, t, W = rng.normal(size=3), rng.normal(size=2), rng.normal(size=(2, 3))
+    seen = steps_of_fixed("J = sum((W @ x - t)^2)", {"x": x, "t": t}, {"W": W}, 4)
+    for params in seen:  # ∂J/∂W = 2 (W x − t) xᵀ
+        W = W - 0.1 * np.outer(2 * (W @ x - t), x)
+        np.testing.assert_allclose(params["W"], W, rtol=1e-13, atol=1e-15)
+
+
+def steps_of_fixed(
+    program: str, fixed: dict[str, Any], start: dict[str, Any], count: int
+) -> list[Any]:
+    objective = Objective(parse(program), fixed, list(start), None)
+    seen: list[Any] = []
+    optimizer = make_optimizer(Settings("sgd", lr=0.1))
+    train(objective, start, optimizer, Plan(steps=count), lambda s: seen.append(s.params))
+    return seen

@@ -42,11 +42,12 @@ class Objective:
         self.by_batches = data is not None and not self.by_columns and data.uniform()
         self._checked = False
         self._batch_program: BatchProgram | None = None  # made with the first batch
+        self._lean: BatchProgram | None = None  # arrays and no data: no shapes to infer again
 
     def __call__(self, params: Mapping[str, Value], rows: Sequence[int] | None = None) -> Result:
         """The mean loss at `params` over `rows` (default: all), and its parameter gradients."""
         if self.data is None:
-            return self._single({**self.fixed, **params})
+            return self._without_data({**self.fixed, **params})
         rows = range(self.data.size) if rows is None else rows
         if self.by_columns and all(type(v) is float for v in params.values()):
             return self._over_columns(params, rows)
@@ -73,6 +74,17 @@ class Objective:
         except Unbatchable:
             self.by_batches = False
             return None
+
+    def _without_data(self, bindings: Mapping[str, Any]) -> Result:
+        """Numbers on the scalar engine; arrays, after a first checked step, on a lean pass."""
+        if self._lean is not None:
+            return self._lean.mean({}, bindings) or self._single(bindings)  # None: not finite
+        result = self._single(bindings)  # the first step: shapes checked, in the engine's words
+        if self.graph.tensor or not all(type(v) is float for v in bindings.values()):
+            from backprop_cli.batched_engine import BatchProgram
+
+            self._lean = BatchProgram(self.graph, self.wrt)
+        return result
 
     def _single(self, bindings: Mapping[str, Any]) -> Result:
         evaluation = evaluate(self.graph, bindings)
