@@ -14,7 +14,7 @@ from typing import Any
 
 from backprop_cli.errors import UsageError
 
-# The most numbers an initialiser may make (1 GiB of float64), as the engine allows.
+# The most numbers one array may hold (1 GiB of float64): bindings and the engine refuse more.
 MAX_ELEMENTS = 2**27
 _CALL = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$", re.DOTALL)
 _SIZE = re.compile(r"^\s*\d+\s*$")

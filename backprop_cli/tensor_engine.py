@@ -21,12 +21,11 @@ from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
-from backprop_cli.ops import CONST, INPUT, OPS, array_ops
-from backprop_cli.shapes import Shape, ShapeError, broadcast, shape_text
+from backprop_cli.ops import CONST, OPS, array_ops
+from backprop_cli.shapes import ShapeError
+from backprop_cli.tensor_shapes import Shape, infer_shapes, non_scalar_output
 
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-# The most numbers one array may hold (1 GiB of float64): larger ones are refused up front.
-MAX_ELEMENTS = 2**27
 # Arrays this large get no search for a non-differentiable element in the trace.
 _KINK_SEARCH_LIMIT = 10_000
 
@@ -59,7 +58,7 @@ def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluat
     shapes = infer_shapes(graph, input_values)
     output = graph.nodes[graph.output]
     if math.prod(shapes[output.id]) != 1:
-        raise _non_scalar_output(graph, output, shapes[output.id])
+        raise non_scalar_output(graph, output, shapes[output.id])
     # Non-finite results are found and named by _forward; NumPy need not warn of them.
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -82,49 +81,6 @@ def _input_values(graph: Graph, bindings: Mapping[str, Any]) -> dict[str, Any]:
     if unbound:
         raise unbound_error(graph, unbound)
     return values
-
-
-def infer_shapes(graph: Graph, input_values: Mapping[str, Any]) -> list[Shape]:
-    """Every node's shape, or an EvaluationError naming the subexpression and its operands."""
-    shapes: list[Shape] = []
-    for node in graph.nodes:
-        if node.op == CONST:
-            shapes.append(np.shape(node.value))
-        elif node.op == INPUT:
-            shapes.append(np.shape(input_values[str(node.name)]))
-        else:
-            shapes.append(_shape_of(graph, node, [shapes[i] for i in node.inputs]))
-            _check_size(graph, node, shapes[-1])
-    return shapes
-
-
-def _check_size(graph: Graph, node: Node, shape: Shape) -> None:
-    """Refuse, before any arithmetic, an array too large to hold: (10^5, 1) @ (1, 10^5)."""
-    count = math.prod(shape)
-    if count > MAX_ELEMENTS:
-        raise EvaluationError(
-            f"{graph.text(node.id)} would have shape {shape_text(shape)}: {count:,} numbers,"
-            f" more than the {MAX_ELEMENTS:,} an array may hold",
-            graph.span(node.id),
-        )
-
-
-def _shape_of(graph: Graph, node: Node, operands: list[Shape]) -> Shape:
-    op: Op = node.op  # type: ignore[assignment]
-    try:
-        return op.shape(*operands) if op.shape else broadcast(*operands)
-    except ShapeError as error:
-        message = f"shape mismatch in {graph.text(node.id)}: {error}"
-        raise EvaluationError(message, graph.span(node.id)) from None
-
-
-def _non_scalar_output(graph: Graph, output: Node, shape: Shape) -> EvaluationError:
-    name = graph.text(output.id) if output.name is None else output.name
-    return EvaluationError(
-        f"the output {name} has shape {shape_text(shape)}: gradients need a single number",
-        graph.span(output.id),
-        hint=f"reduce it to one, e.g. sum({name}) or mean({name})",
-    )
 
 
 def _elementwise(op: Op) -> Op:
