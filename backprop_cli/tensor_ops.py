@@ -1,29 +1,28 @@
-"""Operations on whole arrays: matrix product, reductions, softmax; the losses are in losses.py.
+"""Operations on whole arrays: matrix product, dot, transpose, norm, losses, stacking.
 
 Each one keeps its value, its shape rule and its vector-Jacobian product side by side: a
 Jacobian of an array operation is too large to be a number on an edge, so the backward pass
 asks each op for d out/d input already multiplied by the upstream gradient. NumPy is imported
-inside the functions, so that parsing a program that names them stays free of it.
+inside the functions, so that parsing a program that names them stays free of it. The
+reductions (sum, mean, softmax, ...) are in tensor_reductions.py, the losses in losses.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from backprop_cli import losses
-from backprop_cli.array_math import logsumexp_of, numpy_module, softmax_of, unbroadcast
+from backprop_cli.array_math import numpy_module, unbroadcast
 from backprop_cli.op import Op
 from backprop_cli.shapes import (
     broadcast,
     cross_entropy_shape,
     dot_shape,
     matmul_shape,
-    reduced_shape,
-    same_axis_shape,
     stack_shape,
 )
+from backprop_cli.tensor_reductions import REDUCTIONS, no_partials
 
 # --- matrix product ---------------------------------------------------------------
 
@@ -56,73 +55,6 @@ def _transpose_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
     return (numpy_module().transpose(g),)
 
 
-# --- reductions ---------------------------------------------------------------------
-
-
-def _expand(g: Any, a: Any, axis: int | None) -> Any:
-    """An upstream gradient of a reduction, broadcast back over the reduced axis."""
-    np = numpy_module()
-    a = np.asarray(a)
-    if axis is not None:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, a.shape)
-
-
-def _sum(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    def forward(a: Any) -> Any:
-        return numpy_module().sum(a, axis=axis)
-
-    def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        # A read-only broadcast view, not a copy: gradients are summed into fresh arrays.
-        return (_expand(g, a, axis),)
-
-    return forward, vjp
-
-
-def _mean(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    def forward(a: Any) -> Any:
-        return numpy_module().mean(a, axis=axis)
-
-    def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        a = numpy_module().asarray(a)
-        count = a.size if axis is None else a.shape[axis]
-        return (_expand(g, a, axis) / count,)
-
-    return forward, vjp
-
-
-def _logsumexp(axis: int | None) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    def forward(a: Any) -> Any:
-        return logsumexp_of(a, axis)
-
-    def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        return (_expand(g, a, axis) * softmax_of(a, axis),)
-
-    return forward, vjp
-
-
-def _softmax(axis: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    def forward(a: Any) -> Any:
-        return softmax_of(a, axis)
-
-    def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        inner = numpy_module().sum(g * out, axis=axis, keepdims=True)
-        return (out * (g - inner),)
-
-    return forward, vjp
-
-
-def _log_softmax(axis: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    def forward(a: Any) -> Any:
-        return numpy_module().asarray(a, dtype=float) - logsumexp_of(a, axis, keepdims=True)
-
-    def vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
-        total = numpy_module().sum(g, axis=axis, keepdims=True)
-        return (g - numpy_module().exp(out) * total,)
-
-    return forward, vjp
-
-
 def _norm(a: Any) -> Any:
     np = numpy_module()
     return np.sqrt(np.sum(np.square(a)))
@@ -152,59 +84,12 @@ def _stack_vjp(g: Any, *items_and_out: Any) -> tuple[Any, ...]:
 # --- the table ---------------------------------------------------------------------
 
 
-def _axis_op(
-    name: str,
-    make: Callable[[Any], tuple[Callable[..., Any], Callable[..., Any]]],
-    rule: str,
-    shape_rule: Callable[[Any], Callable[..., tuple[int, ...]]],
-    default: int | None = None,
-) -> Callable[[int | None], Op]:
-    """The op over its default axis (None: every axis), and, through axis_of, over another."""
-
-    def build(axis: int | None) -> Op:
-        chosen = default if axis is None else axis
-        forward, vjp = make(chosen)
-        shown = "{0}" if axis is None else f"{{0}}, {axis}"
-        return Op(
-            name,
-            1,
-            forward,
-            _no_partials,
-            f"{name}({shown})",
-            (rule,),
-            vjp=vjp,
-            shape=shape_rule(chosen),
-            tensor=True,
-            axis_of=build,
-            axis=chosen,
-        )
-
-    return build
-
-
-def _no_partials(*args: Any) -> tuple[Any, ...]:
-    raise TypeError("an array operation has a vector-Jacobian product, not local partials")
-
-
-_REDUCTIONS: dict[str, Callable[[int | None], Op]] = {
-    "sum": _axis_op("sum", _sum, "{up} broadcast to {0}", reduced_shape),
-    "mean": _axis_op("mean", _mean, "{up} broadcast to {0} / n", reduced_shape),
-    "logsumexp": _axis_op("logsumexp", _logsumexp, "{up} ⊙ softmax({0})", reduced_shape),
-    "softmax": _axis_op(
-        "softmax", _softmax, "{out} ⊙ ({up} - Σ {up} ⊙ {out})", same_axis_shape, default=-1
-    ),
-    "log_softmax": _axis_op(
-        "log_softmax", _log_softmax, "{up} - softmax({0}) ⊙ Σ {up}", same_axis_shape, default=-1
-    ),
-}
-
-
 def _build_table() -> list[Op]:
     matmul = Op(
         "matmul",
         2,
         lambda a, b: numpy_module().matmul(a, b),
-        _no_partials,
+        no_partials,
         "{0} @ {1}",
         ("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
         vjp=_matmul_vjp,
@@ -226,7 +111,7 @@ def _build_table() -> list[Op]:
         "transpose",
         1,
         lambda a: numpy_module().transpose(a),
-        _no_partials,
+        no_partials,
         "transpose({0})",
         ("{up}ᵀ",),
         vjp=_transpose_vjp,
@@ -261,7 +146,7 @@ def _build_table() -> list[Op]:
         vjp=losses.cross_entropy_vjp,
         shape=cross_entropy_shape,
     )
-    reductions = [build(None) for build in _REDUCTIONS.values()]
+    reductions = [build(None) for build in REDUCTIONS.values()]
     return [matmul, dot, transpose, norm, mse, cross_entropy, *reductions]
 
 
@@ -277,7 +162,7 @@ STACK = Op(
     "stack",
     VARIADIC,
     _stack,
-    _no_partials,
+    no_partials,
     "[{0}]",
     ("({up})[{index}]",),
     vjp=_stack_vjp,
