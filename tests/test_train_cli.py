@@ -338,3 +338,12 @@ def test_text_after_a_failed_step_shows_the_last_finite_loss() -> None:
     assert "Stopped after 121 steps: the next step could not be computed" in result.stdout
     assert "loss of step 121 = 7.959104899865738e+306, the last that was finite" in result.stdout
     assert "w = -5.360258266960214e+154" in result.stdout
+
+
+def test_a_gradient_not_finite_over_all_the_rows_names_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text("x\n1\n2\n")
+    result = invoke("train", "J = sqrt(w)*x", "--wrt", "w", "w=0", "--data", str(path))
+    assert result.exit_code == 1
+    message = "step 1, row 1 of " + str(path) + ": the gradient ∂J/∂w is not finite"
+    assert message in result.stderr and "sqrt(w) has no finite derivative at w = 0" in result.stderr

@@ -112,9 +112,11 @@ class Objective:
         assert self.data is not None
         return {name: cells[row] for name, cells in self.data.columns.items()}
 
-    def explain_gradient(self, params: Mapping[str, Value], rows: Sequence[int]) -> EvaluationError:
+    def explain_gradient(
+        self, params: Mapping[str, Value], rows: Sequence[int] | None
+    ) -> EvaluationError:
         """Why some gradient is not finite: the first row, and the node nearest the output."""
-        where = [None] if self.data is None else rows
+        where = [None] if self.data is None else range(self.data.size) if rows is None else rows
         for row in where:
             bindings = {} if row is None else self._row_bindings(row)
             try:  # a value on the way may be what is not finite: the engine says so
