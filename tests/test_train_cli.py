@@ -7,11 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.test_cli import invoke, strict_json
 
@@ -347,3 +350,48 @@ def test_a_gradient_not_finite_over_all_the_rows_names_the_row(tmp_path: Path) -
     assert result.exit_code == 1
     message = "step 1, row 1 of " + str(path) + ": the gradient ∂J/∂w is not finite"
     assert message in result.stderr and "sqrt(w) has no finite derivative at w = 0" in result.stderr
+
+
+TRAIN_PROGRAMS = [
+    ("J = (w*x + b - y)^2", "w,b"),
+    ("J = sqrt(w)*x + log(b + y)", "w,b"),
+    ("J = max(0, 1 - y*(w*x + b)) + exp(w)", "w,b"),
+    ("v = [w, b]; J = sum(v * x)^2 / y", "w,b"),
+    ("J = mse(W @ [x, y], [1, 0]) + 1/b", "W,b"),
+    ("J = cross_entropy(W @ [x, 1], [y, 1 - y])", "W"),
+]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # none may reach the user's terminal
+@settings(max_examples=60, deadline=None)
+@given(
+    case=st.sampled_from(TRAIN_PROGRAMS),
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from(["0", "1", "-2", "0.5", "1e308", "", "x"]),
+            st.sampled_from(["1", "-1", "0", "2"]),
+        ),
+        min_size=0,
+        max_size=5,
+    ),
+    optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+    lr=st.sampled_from(["0", "0.1", "10", "1e300"]),
+    extra=st.sampled_from(
+        [[], ["--batch-size", "2", "--seed", "1"], ["--tol", "1e-3"], ["--format", "jsonl"]]
+    ),
+)
+def test_no_training_input_gives_a_traceback(
+    case: tuple[str, str], cells: list[tuple[str, str]], optimizer: str, lr: str, extra: list[str]
+) -> None:
+    program, wrt = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.csv"
+        path.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in cells))
+        starts = ["w=0.5", "b=1", "W=[[0.5, -0.5], [1, 2]]"] if "W" in wrt else ["w=0.5", "b=1"]
+        result = invoke("train", program, "--wrt", wrt, *starts, "--data", str(path),
+                        "--optimizer", optimizer, "--lr", lr, "--steps", "5", *extra)  # fmt: skip
+    assert result.exit_code in (0, 1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 2:
+        assert result.stdout == ""
+        assert result.stderr.startswith("backprop: ")

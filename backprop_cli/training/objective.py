@@ -40,7 +40,6 @@ class Objective:
         # Programs over arrays take a batch at once when each column has one shape; the first
         # batch also goes row by row once, for the engine to check the shapes and say why not.
         self.by_batches = data is not None and not self.by_columns and data.uniform()
-        self._checked = False
         self._batch_program: BatchProgram | None = None  # made with the first batch
         self._lean: BatchProgram | None = None  # arrays and no data: no shapes to infer again
 
@@ -61,14 +60,12 @@ class Objective:
         """The batch evaluated at once; None to go row by row (the engine then says what failed)."""
         from backprop_cli.batched_engine import BatchProgram, Unbatchable, batchable
 
-        if not self._checked:
-            self._checked = True
+        if self._batch_program is None:  # the first batch
             self._at_row(params, rows[0])  # shapes and bindings, checked with the engine's words
             self.by_batches = batchable(self.graph)
             if not self.by_batches:
                 return None
             self._batch_program = BatchProgram(self.graph, self.wrt)
-        assert self._batch_program is not None
         try:
             return self._batch_program.mean(self._batch_columns(rows), {**self.fixed, **params})
         except Unbatchable:

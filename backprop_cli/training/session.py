@@ -50,7 +50,7 @@ class Session:
             outcome = train(
                 self.objective, self.params, optimizer, options.plan, _both(on_step, advance)
             )
-        loss = final_loss(self.objective, outcome)
+            loss = final_loss(self.objective, outcome)
         rows = None if self.data is None else self.data.size
         result = Run(self._title(), self.wrt, options.settings, options.plan, rows, outcome, loss)
         emit(self._report(result))
