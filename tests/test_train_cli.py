@@ -395,3 +395,43 @@ def test_no_training_input_gives_a_traceback(
     if result.exit_code == 2:
         assert result.stdout == ""
         assert result.stderr.startswith("backprop: ")
+
+
+ARRAY_PROGRAMS = [
+    ("J = sum((W @ x - t)^2)", "W"),
+    ("J = norm(W) + logsumexp(W @ x)", "W"),
+    ("J = sum(softmax([a, b, 1]) * x) + mean(W)", "a,b,W"),
+    ("J = sum(log(W @ x))", "W"),
+    ("J = sqrt(sum(W^2)) / a", "W,a"),
+]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@settings(max_examples=60, deadline=None)
+@given(
+    case=st.sampled_from(ARRAY_PROGRAMS),
+    rows=st.lists(
+        st.sampled_from(
+            ['{"x": [1, 2, 3]}', '{"x": [1, 2]}', '{"x": "a"}', '{"x": [0, 0, 0]}', "[]"]
+        ),
+        max_size=4,
+    ),
+    optimizer=st.sampled_from(["sgd", "momentum", "adam"]),
+    lr=st.sampled_from(["0", "0.5", "1e300"]),
+    fmt=st.sampled_from(["text", "json", "jsonl"]),
+)
+def test_no_array_training_input_gives_a_traceback(
+    case: tuple[str, str], rows: list[str], optimizer: str, lr: str, fmt: str
+) -> None:
+    program, wrt = case
+    starts = ["W=[[1, -1, 0.5], [0, 2, 1]]", "a=1", "b=0", "t=[1, 0]"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.jsonl"
+        path.write_text("".join(row + "\n" for row in rows))
+        data = ["--data", str(path)] if rows else ["x=[1, 2, 3]"]
+        result = invoke("train", program, "--wrt", wrt, *starts, *data, "--optimizer", optimizer,
+                        "--lr", lr, "--steps", "4", "--format", fmt)  # fmt: skip
+    assert result.exit_code in (0, 1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 2:
+        assert result.stdout == "" and result.stderr.startswith("backprop: ")
