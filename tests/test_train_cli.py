@@ -88,20 +88,25 @@ def test_network_learns_xor_from_json_lines(xor: Path) -> None:
             assert (W2 @ np.maximum(W1 @ [a, b], 0))[0] == pytest.approx(a ^ b, abs=0.1)
 
 
-def test_jsonl_gives_a_record_per_step_then_the_summary() -> None:
+def test_jsonl_gives_one_record_per_step_and_how_it_ended_on_stderr() -> None:
     result = invoke("train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "0.1",
                     "--steps", "5", "--format", "jsonl")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     records = [strict_json(line) for line in result.stdout.splitlines()]
-    assert [r.get("step") for r in records[:-1]] == [1, 2, 3, 4, 5]
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5]
+    assert all(set(r) == {"step", "epoch", "loss", "parameters"} for r in records)
     assert records[0] == {
         "step": 1,
         "epoch": 1,
         "loss": 10,
         "parameters": {"a": 0 - 0.1 * -6, "b": 0 - 0.1 * 2},
     }
-    assert set(records[-1]) == SUMMARY_FIELDS and records[-1]["steps"] == 5
-    assert records[-1]["parameters"] == records[-2]["parameters"]
+    summary = train_json(QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "0.1", "--steps", "5")
+    assert records[-1]["parameters"] == summary["parameters"]
+    ending = (
+        f"backprop: stopped after 5 steps: the step limit was reached; loss {summary['loss']!r}"
+    )
+    assert result.stderr == ending + "\n"
 
 
 def test_text_shows_the_run_the_chart_and_the_parameters() -> None:
@@ -267,12 +272,18 @@ def test_ctrl_c_prints_the_parameters_reached_and_exits_130() -> None:
     assert process.stdout is not None
     first = process.stdout.readline()  # training has started
     process.send_signal(signal.SIGINT)
-    rest, errors = process.communicate(timeout=60)
+    # read, not communicate(): that would skip what readline() has buffered
+    rest, errors = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
+    process.wait(timeout=60)
     assert process.returncode == 130, errors
     assert "Traceback" not in errors
-    summary = strict_json(rest.splitlines()[-1])
-    assert summary["stopped"] == "interrupted" and summary["steps"] >= 1
-    assert strict_json(first)["step"] == 1
+    records = [strict_json(line) for line in [first, *rest.splitlines()]]
+    assert [r["step"] for r in records] == list(range(1, len(records) + 1))
+    # the step under way when Ctrl-C came was finished and written, and no other
+    count = len(records)
+    steps = f"{count} step" + ("" if count == 1 else "s")
+    assert f"backprop: stopped after {steps}: interrupted; loss " in errors
+    assert set(records[-1]["parameters"]) == {"a", "b"}
 
 
 def test_progress_bar_goes_to_stderr_only() -> None:

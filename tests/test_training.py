@@ -346,3 +346,29 @@ def steps_of_fixed(
     optimizer = make_optimizer(Settings("sgd", lr=0.1))
     train(objective, start, optimizer, Plan(steps=count), lambda s: seen.append(s.params))
     return seen
+
+
+def test_ctrl_c_once_asks_to_stop_and_twice_stops_at_once() -> None:
+    import os
+    import signal
+
+    from backprop_cli.training.interrupts import deferred_interrupts
+
+    before = signal.getsignal(signal.SIGINT)
+    with deferred_interrupts() as interrupted:
+        assert not interrupted()
+        os.kill(os.getpid(), signal.SIGINT)
+        assert interrupted()  # noted, nothing raised: the step under way goes on
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between bytecodes
+                pass
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_step_stops_the_loop_when_interrupted() -> None:
+    objective = Objective(parse(QUADRATIC), {}, ["a", "b"], None)
+    asked = iter([False, False, True])
+    outcome = train(objective, {"a": 0.0, "b": 0.0}, make_optimizer(Settings(lr=0.1)),
+                    Plan(steps=100), interrupted=lambda: next(asked))  # fmt: skip
+    assert (outcome.steps, outcome.stopped) == (3, "interrupted")

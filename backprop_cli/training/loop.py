@@ -60,8 +60,12 @@ def train(
     optimizer: SGD | Adam,
     plan: Plan,
     on_step: Callable[[Step], None] = lambda step: None,
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> Outcome:
-    """Run the plan from `params`; a failing step or Ctrl-C ends it with the last good values."""
+    """Run the plan from `params`; a failing step or Ctrl-C ends it with the last good values.
+
+    `interrupted` is asked after each step; a KeyboardInterrupt during one abandons it.
+    """
     outcome = Outcome(dict(params))
     per_epoch = _batches_per_epoch(objective, plan)
     convergence = _Convergence(plan.tol, per_epoch)
@@ -76,6 +80,9 @@ def train(
             on_step(Step(step, epoch, loss, outcome.params))
             if convergence.reached(loss, step):
                 outcome.stopped = "tol"
+                break
+            if interrupted():
+                outcome.stopped = "interrupted"
                 break
         else:
             outcome.stopped = _limit(plan, per_epoch)

@@ -49,7 +49,7 @@ def step_record(step: Step) -> dict[str, Any]:
 
 
 def summary_record(run: Run) -> dict[str, Any]:
-    """--format json, and the last line of --format jsonl."""
+    """--format json: how the run ended, the loss and the parameters reached."""
     outcome = run.outcome
     record: dict[str, Any] = {
         "stopped": outcome.stopped,
@@ -80,6 +80,13 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, list):
         return [json_number(item) for item in value]
     return json_number(value) if type(value) is float else value
+
+
+def stop_line(run: Run) -> str:
+    """After --format jsonl's records, on stderr: `stopped after 5 steps: …; loss 0.25`."""
+    outcome = run.outcome
+    loss = "" if run.loss is None else f"; loss {format_number(run.loss)}"
+    return f"stopped after {_count(outcome.steps, 'step')}: {run.reason}{loss}"
 
 
 def text_report(run: Run, precision: int | None, chart: str | None) -> str:

@@ -9,12 +9,19 @@ from typing import Any
 
 from backprop_cli.graph import Graph, depends_on
 from backprop_cli.training.data import load_data
-from backprop_cli.training.loop import Step, final_loss, total_steps, train
+from backprop_cli.training.interrupts import deferred_interrupts
+from backprop_cli.training.loop import Outcome, Step, final_loss, total_steps, train
 from backprop_cli.training.objective import Objective
 from backprop_cli.training.optimizers import make_optimizer
 from backprop_cli.training.options import TrainOptions
 from backprop_cli.training.progress_bar import progress_bar
-from backprop_cli.training.report import Run, step_record, summary_record, text_report
+from backprop_cli.training.report import (
+    Run,
+    step_record,
+    stop_line,
+    summary_record,
+    text_report,
+)
 from backprop_cli.training.setup import parse_wrt, starting_values
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C stopped
@@ -37,23 +44,15 @@ class Session:
 
     def run(self, emit: Emit, warn: Emit) -> int:
         """Train, print the outcome (and each step, for jsonl); the exit status."""
-        options = self.options
         for warning in self._warnings():
             warn(f"warning: {warning}")
-        optimizer = make_optimizer(options.settings)
-        total = total_steps(self.objective, options.plan)
-        on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
-        shown = options.progress if options.progress is not None else _terminal(options.fmt)
-        # What is not finite is found and reported by step and node; NumPy need not warn.
-        with progress_bar(total, shown) as advance, warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            outcome = train(
-                self.objective, self.params, optimizer, options.plan, _both(on_step, advance)
-            )
-            loss = final_loss(self.objective, outcome)
-        rows = None if self.data is None else self.data.size
+        outcome, loss = self._train(emit)
+        options, rows = self.options, None if self.data is None else self.data.size
         result = Run(self._title(), self.wrt, options.settings, options.plan, rows, outcome, loss)
-        emit(self._report(result))
+        if options.fmt == "jsonl":  # the records were the steps; how it ended goes to stderr
+            warn(stop_line(result))
+        else:
+            emit(self._report(result))
         if options.plot is not None and outcome.steps:
             from backprop_cli.training.plot import save_plot
 
@@ -62,6 +61,25 @@ class Session:
         if outcome.error is not None:
             warn(outcome.error.render())
         return _STATUS.get(outcome.stopped, 0)
+
+    def _train(self, emit: Emit) -> tuple[Outcome, float | None]:
+        """The loop, under a progress bar and Ctrl-C deferred to the end of a step."""
+        options = self.options
+        on_step = _jsonl_steps(emit) if options.fmt == "jsonl" else None
+        shown = options.progress if options.progress is not None else _terminal(options.fmt)
+        total = total_steps(self.objective, options.plan)
+        with (
+            progress_bar(total, shown) as advance,
+            deferred_interrupts() as interrupted,
+            warnings.catch_warnings(),  # what is not finite is reported by step and node
+        ):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            optimizer = make_optimizer(options.settings)
+            steps = _both(on_step, advance)
+            outcome = train(
+                self.objective, self.params, optimizer, options.plan, steps, interrupted
+            )
+            return outcome, final_loss(self.objective, outcome)
 
     def _warnings(self) -> list[str]:
         """Data that the program does not read, and parameters that the output ignores."""
@@ -79,7 +97,7 @@ class Session:
 
     def _report(self, result: Run) -> str:
         options = self.options
-        if options.fmt != "text":
+        if options.fmt == "json":
             return json.dumps(summary_record(result), ensure_ascii=False, allow_nan=False)
         chart = None
         curve = result.outcome.curve
