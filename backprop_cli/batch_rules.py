@@ -15,6 +15,7 @@ import numpy as np
 
 from backprop_cli.batch_axis import Unbatchable, align_rows, number, row_rank, sum_back
 from backprop_cli.op import Op
+from backprop_cli.tensor_ops import matmul_shares
 
 Value = Any
 
@@ -43,12 +44,7 @@ def _matmul_forward(op: Op, args: list[Value], flags: list[bool]) -> Value:
 
 
 def _matmul_vjp(op: Op, g: Value, args: list[Value], flags: list[bool], out: Value) -> list[Value]:
-    a, b, left, right = _as_matrices(args, flags)
-    g = g[..., None] if right else g  # undo the promotions: the column axis, then the row axis
-    g = g[..., None, :] if left else g
-    grad_a, grad_b = g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
-    grad_a = grad_a[..., 0, :] if left else grad_a
-    grad_b = grad_b[..., 0] if right else grad_b
+    grad_a, grad_b = matmul_shares(g, *_as_matrices(args, flags))
     return [
         sum_back(grad_a, args[0], args[0], flags[0]),
         sum_back(grad_b, args[1], args[1], flags[1]),

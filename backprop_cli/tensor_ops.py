@@ -28,19 +28,26 @@ from backprop_cli.tensor_reductions import REDUCTIONS, no_partials
 
 
 def _matmul_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
-    # Promote vectors to matrices as np.matmul does, then undo the promotion.
+    # Promote vectors to matrices as np.matmul does; matmul_shares undoes the promotion.
     np = numpy_module()
     a, b, g = np.asarray(a, dtype=float), np.asarray(b, dtype=float), np.asarray(g, dtype=float)
-    a2 = a[np.newaxis, :] if a.ndim == 1 else a
-    b2 = b[:, np.newaxis] if b.ndim == 1 else b
-    # The column axis first, then the row axis before it: (1, 1) for vector @ vector.
-    g2 = g[..., np.newaxis] if b.ndim == 1 else g
-    g2 = g2[..., np.newaxis, :] if a.ndim == 1 else g2
-    grad_a = g2 @ np.swapaxes(b2, -1, -2)
-    grad_b = np.swapaxes(a2, -1, -2) @ g2
-    grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
-    grad_b = grad_b[..., :, 0] if b.ndim == 1 else grad_b
+    left, right = a.ndim == 1, b.ndim == 1
+    a2 = a[np.newaxis, :] if left else a
+    b2 = b[:, np.newaxis] if right else b
+    grad_a, grad_b = matmul_shares(g, a2, b2, left, right)
     return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+
+
+def matmul_shares(g: Any, a: Any, b: Any, left: bool, right: bool) -> tuple[Any, Any]:
+    """g through a @ b, for a and b promoted to matrices (left: a was a vector; right: b).
+
+    The shares come back with the promotions undone, before any sum over broadcast axes.
+    """
+    np = numpy_module()
+    g = g[..., np.newaxis] if right else g  # the column axis first, then the row axis before it
+    g = g[..., np.newaxis, :] if left else g
+    grad_a, grad_b = g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
+    return (grad_a[..., 0, :] if left else grad_a), (grad_b[..., 0] if right else grad_b)
 
 
 def _dot(a: Any, b: Any) -> Any:
