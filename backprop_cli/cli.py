@@ -13,6 +13,7 @@ import click
 
 from backprop_cli import __version__
 from backprop_cli.bindings import check_bindings, parse_bindings, unbound_inputs
+from backprop_cli.cli_command import BackpropCommand, complete_path
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, UsageError
 from backprop_cli.graph import Graph
@@ -25,6 +26,10 @@ from backprop_cli.render.options import RenderOptions
 DATA_FORMATS = ("csv", "jsonl")
 
 EPILOG = """\b
+Commands:
+  train   Minimise PROGRAM's output by gradient descent: backprop train --help
+
+\b
 Examples:
   backprop '(x+y)*z' x=1 y=3 z=-3
   backprop 'x = -2; y = 5; z = -4; q = x + y; f = q * z'
@@ -37,24 +42,33 @@ Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
 """
 
 
-class _Command(click.Command):
-    """Hands `backprop train ...` to the train command; remembers what came after `--`."""
+class _Command(BackpropCommand):
+    """Hands `backprop train ...` to the train command."""
 
     def main(  # type: ignore[override]  # click overloads main on standalone_mode
         self, args: Any = None, prog_name: str | None = None, **extra: Any
-    ) -> Any:
+    ) -> NoReturn:
         """Run `train` when it is the first word: `backprop -- train` is the program `train`."""
         words = list(sys.argv[1:] if args is None else args)
         if words[:1] == ["train"]:
             from backprop_cli.cli_train import train  # only when training
 
-            return train.main(words[1:], f"{prog_name or 'backprop'} train", **extra)
-        return super().main(words, prog_name, **extra)
+            train.main(words[1:], f"{prog_name or 'backprop'} train", **extra)
+        super().main(words, prog_name, **extra)
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Note the words after `--` before click drops the separator."""
-        ctx.meta["after_separator"] = args[args.index("--") + 1 :] if "--" in args else []
-        return super().parse_args(ctx, args)
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Shell completion after `backprop train` completes train's options."""
+        if extra.get("resilient_parsing") and args[:1] == ["train"]:
+            from backprop_cli.cli_train import train
+
+            return train.make_context(f"{info_name} train", args[1:], parent, **extra)
+        return super().make_context(info_name, args, parent, **extra)
 
 
 @click.command(
@@ -87,11 +101,13 @@ class _Command(click.Command):
     "--file",
     "file",
     metavar="FILE|-",
+    shell_complete=complete_path,
     help="Run every line of FILE as a program (all arguments are then bindings).",
 )
 @click.option(
     "--data",
     metavar="FILE|-",
+    shell_complete=complete_path,
     help="Evaluate PROGRAM at every row of a CSV or JSON Lines file.",
 )
 @click.option("--data-format", type=click.Choice(DATA_FORMATS), help="Default: from the extension.")
@@ -107,7 +123,8 @@ class _Command(click.Command):
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="Write to FILE instead of standard output; a failed run leaves FILE as it was.",
+    shell_complete=complete_path,
+    help="Write to FILE ('-': standard output); a failed run leaves FILE as it was.",
 )
 @click.option(
     "--gradients/--no-gradients",
@@ -150,7 +167,7 @@ def main(
     new lines; '@FILE' reads it from a file and '-' from standard input.
     """
     arguments = (program, *bindings) if program is not None else bindings
-    _reject_unknown_options(arguments, click.get_current_context().meta["after_separator"])
+    output = None if output == "-" else output  # `-o -`: standard output, as usual
     # A file gets colour codes only when --color asks for them.
     colored = use_color(color) if output is None else bool(color)
     options = RenderOptions(precision, colored, gradients=gradients, direction=direction)
@@ -224,16 +241,6 @@ def _check_modes(file: str | None, data: str | None, reduce: str | None, jobs: i
 
 def _exit_batch(failed: int) -> NoReturn:
     sys.exit(1 if failed else 0)
-
-
-def _reject_unknown_options(arguments: tuple[str, ...], after_separator: list[str]) -> None:
-    # Unknown options are let through so that a program may start with '-'
-    # ('-x^2'); a word that starts with '--' is still a mistyped option,
-    # unless it comes after '--' ('backprop -- --x x=2').
-    free = len(after_separator)
-    for argument in arguments[: len(arguments) - free] if free else arguments:
-        if argument.startswith("--") and len(argument) > 2:
-            raise click.NoSuchOption(argument.split("=")[0])
 
 
 def use_color(flag: bool | None) -> bool:

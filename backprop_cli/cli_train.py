@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from backprop_cli.cli import DATA_FORMATS, load, write
+from backprop_cli.cli_command import BackpropCommand, complete_path
 from backprop_cli.errors import BackpropError
 from backprop_cli.training.optimizers import OPTIMIZERS
 
@@ -31,6 +32,7 @@ error, 130 interrupted by Ctrl-C (the parameters reached are still printed).
 
 
 @click.command(
+    cls=BackpropCommand,
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "ignore_unknown_options": True},
 )
@@ -48,13 +50,23 @@ error, 130 interrupted by Ctrl-C (the parameters reached are still printed).
 @click.option("--steps", type=click.IntRange(1), metavar="N", help="Stop after N updates.")
 @click.option("--epochs", type=click.IntRange(1), metavar="N", help="Stop after N passes.")
 @click.option("--tol", type=click.FloatRange(0), help="Stop once the loss changes by less.")
-@click.option("--data", metavar="FILE|-", help="CSV or JSON Lines rows that bind inputs.")
+@click.option(
+    "--data",
+    metavar="FILE|-",
+    shell_complete=complete_path,
+    help="CSV or JSON Lines rows that bind inputs.",
+)
 @click.option("--data-format", type=click.Choice(DATA_FORMATS), help="Default: the extension.")
 @click.option("--batch-size", type=click.IntRange(1), metavar="N", help="Rows a step (all).")
 @click.option("--shuffle/--no-shuffle", default=True, help="Batches in a new order each epoch.")
 @click.option("--seed", type=click.IntRange(0), metavar="N", help="The same N, the same run.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text")
-@click.option("--plot", metavar="FILE", help="Draw the loss curve into a .png or .svg file.")
+@click.option(
+    "--plot",
+    metavar="FILE",
+    shell_complete=complete_path,
+    help="Draw the loss curve into a .png or .svg file.",
+)
 @click.option("--chart/--no-chart", default=True, help="text: the loss curve, drawn in text.")
 @click.option("--progress/--no-progress", default=None, help="Default: on a terminal.")
 @click.option("--precision", type=click.IntRange(1, 17), metavar="N")

@@ -143,13 +143,16 @@ def test_a_five_megabyte_line(tmp_path: Path) -> None:
     assert (code, err) == (1, "backprop: 2 ok, 1 failed\n")
 
 
-def test_bindings_apply_to_every_line_and_may_go_unused(tmp_path: Path) -> None:
+def test_bindings_apply_to_the_lines_that_read_them_and_may_go_unused(tmp_path: Path) -> None:
     path = tmp_path / "in.txt"
-    path.write_text("x*2\ny*2\nx = y * 2; x\n", encoding="utf-8")
-    out = run(["--file", str(path), "x=1", "y=5", "--format", "csv"])[1]
+    path.write_text("x*2\ny*2\nx = y * 2; x\nb = 3; b*y\n", encoding="utf-8")
+    code, out, _ = run(["--file", str(path), "x=1", "y=5", "b=0.5", "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [row["value"] for row in rows] == ["2", "10", ""]
-    assert rows[2]["error"].startswith("usage error at column 5: x is computed by the program")
+    # Line 3 computes x from y: the shared x=1 is left alone, not an error.
+    # Line 4 assigns b a constant: a binding overrides that, as for one program.
+    assert [row["value"] for row in rows] == ["2", "10", "10", "2.5"]
+    assert [row["error"] for row in rows] == ["", "", "", ""]
+    assert code == 0
 
 
 def test_csv_columns_are_the_first_programs_inputs_and_later_ones_go_to_other(
@@ -206,7 +209,7 @@ def test_default_jobs_are_one_for_pipes_and_small_files(mixed: Path, tmp_path: P
         (["--file", "."], "cannot read program file ."),
         (["--file", "-", "--format", "json"], "--file writes one of text, jsonl, csv, not json"),
         (["--file", "-", "x"], "bad binding 'x'"),
-        ([], "Missing argument 'PROGRAM'"),
+        ([], "usage error: missing argument PROGRAM"),
         (["--file", "-", "--data", "d.csv"], "--file and --data do not go together"),
         (["x", "--jobs", "2"], "--jobs shares the lines of --file"),
     ],

@@ -186,7 +186,7 @@ def test_text_table_of_rows(tmp_path: Path) -> None:
         (["x", "--data", "-"], "give --data-format csv or jsonl"),
         (["x", "--data", "missing.csv"], "cannot read data file missing.csv"),
         (["x", "--data", "-", "--data-format", "csv", "--format", "json"], "not json"),
-        (["--data", "-", "--data-format", "csv"], "Missing argument 'PROGRAM'"),
+        (["--data", "-", "--data-format", "csv"], "usage error: missing argument PROGRAM"),
         (["x", "--sum"], "--sum reduces over the rows of --data FILE"),
     ],
 )
