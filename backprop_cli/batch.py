@@ -10,7 +10,6 @@ from functools import partial
 from itertools import islice
 from typing import IO, Any
 
-from backprop_cli.bindings import check_bindings
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, ProgramSyntaxError
 from backprop_cli.parser import parse
@@ -49,7 +48,9 @@ def run_line(
     try:
         graph = parse(_decode(raw), bound=bindings.keys() if bound is None else bound)
         if graph.computed and not graph.computed.keys().isdisjoint(bindings):
-            check_bindings(graph, dict(bindings))  # raises: a computed name is bound
+            # The shared bindings are for the lines that read a name; one that computes it
+            # keeps its own value, as a line that never mentions a name ignores its binding.
+            bindings = {name: v for name, v in bindings.items() if name not in graph.computed}
         evaluation = evaluate(graph, bindings)
     except BackpropError as error:
         return {"line": number, "program": _shown(raw), "error": error_fields(error)}
