@@ -38,7 +38,8 @@ Examples:
   backprop train 'J = (a-3)^2' --wrt a a=0 --lr 0.1   # gradient descent: train --help
 
 \b
-Exit status: 0 success, 1 evaluation error, 2 usage or syntax error.
+Exit status: 0 success, 1 evaluation error, 2 usage or syntax error,
+130 interrupted by Ctrl-C.
 """
 
 

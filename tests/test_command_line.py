@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +261,19 @@ def test_force_color_colours_text_on_a_pipe(args: tuple[str, ...], tmp_path: Pat
     assert "\x1b[" not in plain.stdout
     assert "\x1b[" in forced.stdout
     assert "\x1b[" not in both.stdout  # NO_COLOR wins, as no-color.org asks
+
+
+@pytest.mark.parametrize("jobs", [(), ("--jobs", "2")])
+def test_ctrl_c_during_a_file_exits_130_quietly(jobs: tuple[str, ...], tmp_path: Path) -> None:
+    line = " + ".join(f"sin(x*{i})" for i in range(200))
+    (tmp_path / "many.txt").write_text((line + "\n") * 5_000, encoding="utf-8")
+    command = [str(SCRIPT), "--file", "many.txt", "x=1", "--format", "jsonl", *jobs]
+    with subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        time.sleep(1.5)  # started and under way: the lines take seconds
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip() == "backprop: interrupted"

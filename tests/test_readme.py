@@ -76,3 +76,54 @@ def test_ci_runs_the_readme_commands() -> None:
     ci_script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     for line in opening.group(1).strip().splitlines():
         assert line.strip() in ci_script
+
+
+def fenced_lines(text: str, language: str) -> list[str]:
+    """The lines of every ```language block, comments after `#  ` dropped."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
+    return [line.split("    #")[0].strip() for block in blocks for line in block.splitlines()]
+
+
+WINDOWS = [
+    *fenced_lines(README.read_text(encoding="utf-8"), "bat"),
+    *fenced_lines(README.read_text(encoding="utf-8"), "powershell"),
+]
+
+
+def test_readme_has_windows_examples() -> None:
+    assert len(WINDOWS) >= 4
+
+
+@pytest.mark.parametrize("command", WINDOWS)
+def test_windows_examples_pass_the_same_words(command: str) -> None:
+    # cmd's double quotes and PowerShell's single quotes hand these words to the program as
+    # bash's quotes do (no $, backslash or backtick inside), so bash runs them as Windows would.
+    result = run_shell(command, ROOT)
+    assert result.returncode == 0, result.stdout
+    assert "Traceback" not in result.stdout and "warning" not in result.stdout
+    assert result.stdout.strip()
+
+
+def test_readme_completion_lines_complete_train_options_in_bash() -> None:
+    lines = [
+        line
+        for line in fenced_lines(README.read_text(encoding="utf-8"), "sh")
+        if "_BACKPROP_COMPLETE" in line
+    ]
+    assert [line.split("=")[1].split(" ")[0] for line in lines] == [
+        "bash_source",
+        "zsh_source",
+        "fish_source",
+    ]
+    # The bash line, as ~/.bashrc runs it, then what bash calls on TAB after `backprop train J --w`.
+    script = f"{lines[0]}; COMP_WORDS=(backprop train J --w); COMP_CWORD=3; "
+    script += '_backprop_completion backprop 2>/dev/null; echo "${COMPREPLY[@]}"'
+    result = run_shell(script, ROOT)
+    assert result.stdout.split() == ["--wrt", "--weight-decay"]
+
+
+@pytest.mark.parametrize(("shell", "marker"), [("zsh", "#compdef backprop"), ("fish", "complete")])
+def test_readme_completion_scripts_for_zsh_and_fish(shell: str, marker: str) -> None:
+    result = run_shell(f"_BACKPROP_COMPLETE={shell}_source backprop", ROOT)
+    assert result.returncode == 0
+    assert result.stdout.startswith(marker) or f"\n{marker}" in result.stdout
