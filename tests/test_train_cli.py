@@ -168,6 +168,29 @@ def test_a_program_called_train_still_runs() -> None:
         ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "-0.1"), ["--lr -0.1", "at least 0"]),
         ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--lr", "nan"), ["--lr nan", "finite"]),
         ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--weight-decay", "-1"), ["--weight-decay"]),
+        ((QUADRATIC, "--wrt", "a", "a=0", "b=0", "--tol", "nan"), ["--tol nan", "finite"]),
+        (
+            (QUADRATIC, "--wrt", "a", "a=0", "b=0", "--optimizer", "adam", "--eps", "nan"),
+            ["--eps nan", "finite"],
+        ),
+        (
+            (QUADRATIC, "--wrt", "a", "a=0", "b=0", "--optimizer", "momentum", "--momentum", "inf"),
+            ["--momentum inf", "finite"],
+        ),
+        (
+            (
+                QUADRATIC,
+                "--wrt",
+                "a",
+                "a=0",
+                "b=0",
+                "--optimizer",
+                "momentum",
+                "--dampening",
+                "nan",
+            ),
+            ["--dampening nan", "finite"],
+        ),
         ((QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--nesterov"), ["--nesterov needs a momentum"]),
         (
             (

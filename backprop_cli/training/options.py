@@ -44,6 +44,7 @@ class TrainOptions:
 
             check_plot_path(options["plot"])
         settings = _settings(options)
+        _check_number("--tol", options["tol"])
         steps, epochs = options.pop("steps"), options.pop("epochs")
         plan = Plan(
             steps,
@@ -75,8 +76,10 @@ def _settings(options: dict[str, Any]) -> Settings:
         if given[key] not in (None, False):
             flag = "--" + key.replace("_", "-")
             raise UsageError(f"{flag} is not a setting of --optimizer {name}")
-    _check_number("--lr", given["lr"])
-    _check_number("--weight-decay", given["weight_decay"])
+    for key in ("lr", "weight_decay", "momentum", "eps"):
+        _check_number("--" + key.replace("_", "-"), given[key])
+    if given["dampening"] is not None and not math.isfinite(given["dampening"]):
+        raise UsageError(f"--dampening {given['dampening']:g}: expected a finite number")
     if given["nesterov"] and (given["momentum"] == 0 or (name == "sgd" and not given["momentum"])):
         raise UsageError("--nesterov needs a momentum: --optimizer momentum, or --momentum μ > 0")
     if given["nesterov"] and given["dampening"]:
@@ -88,6 +91,7 @@ def _settings(options: dict[str, Any]) -> Settings:
     return replace(Settings(name), **changes)
 
 
-def _check_number(flag: str, value: float) -> None:
-    if not math.isfinite(value) or value < 0:
+def _check_number(flag: str, value: float | None) -> None:
+    # NaN and infinity pass click's FloatRange(0) and would only fail after a step.
+    if value is not None and (not math.isfinite(value) or value < 0):
         raise UsageError(f"{flag} {value:g}: expected a finite number, at least 0")
