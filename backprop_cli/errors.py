@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backprop_cli.source import Source
+from backprop_cli.source import Source, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,12 @@ class BackpropError(Exception):
     def details(self) -> list[str]:
         """Lines after the headline: the source line, a caret, a hint."""
         lines = self.span.source.excerpt(self.span.start, self.span.end) if self.span else []
-        return lines + ([self.hint] if self.hint else [])
+        return lines + ([printable(self.hint)] if self.hint else [])
 
     def render(self) -> str:
         """The headline and its details, ready for stderr."""
-        return "\n".join([self.headline(), *self.details()])
+        # A name or value quoted in the message may hold control characters too.
+        return "\n".join([printable(self.headline()), *self.details()])
 
 
 class UsageError(BackpropError):

@@ -42,7 +42,7 @@ class Source:
 
     def snippet(self, start: int, end: int, limit: int = 40) -> str:
         """The text of [start, end) on one line, shortened in the middle if long."""
-        text = " ".join(self.text[start:end].split())
+        text = printable(" ".join(self.text[start:end].split()))
         if len(text) <= limit:
             return text
         half = (limit - 1) // 2
@@ -59,10 +59,25 @@ class Source:
         last = max(first + 1, min(end - line_start, len(text)))
         left = max(0, first - _EXCERPT_WINDOW)
         right = min(len(text), max(last, first + _EXCERPT_WINDOW))
-        shown = ("…" if left else "") + text[left:right] + ("…" if right < len(text) else "")
-        pad = _display_width(("…" if left else "") + text[left:first])
-        carets = "^" * max(1, _display_width(text[first:last]))
+        before, marked = printable(text[left:first]), printable(text[first:last])
+        after = printable(text[last:right])
+        shown = ("…" if left else "") + before + marked + after + ("…" if right < len(text) else "")
+        pad = _display_width(("…" if left else "") + before)
+        carets = "^" * max(1, _display_width(marked))
         return ["  " + shown, "  " + " " * pad + carets]
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters as escapes (\\u202e): a right-to-left
+    override or an escape sequence in a program must not rearrange or colour the message."""
+    if text.isprintable():  # the common case, checked at C speed
+        return text
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text
+    )
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 
 
 def _display_width(text: str) -> int:

@@ -277,3 +277,20 @@ def test_ctrl_c_during_a_file_exits_130_quietly(jobs: tuple[str, ...], tmp_path:
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr.strip() == "backprop: interrupted"
+
+
+@pytest.mark.parametrize(
+    ("program", "shown"),
+    [
+        ("x + \u202ey)", "  x + \\u202ey)\n      ^^^^^^"),  # a right-to-left override
+        ("x\x1b[31m + 1", "  x\\u001b[31m + 1\n   ^^^^^^"),  # a terminal escape sequence
+        ("x + y\u2066", "  x + y\\u2066\n       ^^^^^^"),  # a bidi isolate
+    ],
+)
+def test_error_excerpts_show_control_characters_as_escapes(
+    program: str, shown: str, tmp_path: Path
+) -> None:
+    result = backprop(program, "x=1", "y=1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert shown in result.stderr
+    assert not any(ch in result.stderr for ch in "\u202e\x1b\u2066")
