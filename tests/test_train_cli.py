@@ -325,6 +325,18 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_plot_ignores_a_backend_matplotlib_does_not_know(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    script = Path(sys.executable).parent / "backprop"
+    command = [str(script), "train", QUADRATIC, "--wrt", "a,b", "a=0", "b=0", "--steps", "3",
+               "--plot", "loss.svg", "--format", "json"]  # fmt: skip
+    env = {**os.environ, "MPLBACKEND": "no-such-backend"}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "loss.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
 def test_help_documents_the_defaults_and_exit_codes() -> None:
     result = invoke("train", "--help")
     assert result.exit_code == 0

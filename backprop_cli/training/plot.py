@@ -56,6 +56,9 @@ def _format_of(path: str) -> str:
 
 def _render(losses: Sequence[float], steps: Sequence[float], title: str, file_format: str) -> bytes:
     """The picture's bytes, with fixed SVG ids and no date, so equal losses give equal files."""
+    # A bare Figure draws without a backend, but importing matplotlib validates MPLBACKEND
+    # and raises on a name it does not know: the user's setting does not concern us here.
+    os.environ.pop("MPLBACKEND", None)
     try:
         import matplotlib
         from matplotlib.figure import Figure
