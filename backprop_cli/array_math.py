@@ -5,9 +5,11 @@ NumPy is imported inside the functions, so that importing this module stays free
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
+from backprop_cli.op import Op
 from backprop_cli.shapes import Shape
 
 
@@ -46,6 +48,51 @@ def unbroadcast(gradient: Any, shape: Shape) -> Any:
     if stretched:
         gradient = gradient.sum(axis=stretched, keepdims=True)
     return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient
+
+
+def masked(op: Op, shares: list[Any], upstream: Any, args: list[Any], out: Any) -> list[Any]:
+    """upstream · local products with 0 where the op masks its input (None: not wanted).
+
+    Shares keep their shape: the mask applies before any sum over broadcast axes or rows.
+    """
+    masks = masks_of(op, upstream, args, out)
+    if not masks:
+        return shares
+    return [None if s is None else zero_where(mask, s) for s, mask in zip(shares, masks)]
+
+
+def masks_of(op: Op, upstream: Any, args: list[Any], out: Any) -> tuple[Any, ...]:
+    """The op's mask of each input, or () where none can matter.
+
+    A mask only covers zero local derivatives, which a finite upstream makes 0 already, so
+    only a non-finite upstream costs the comparisons and the `where`s.
+    """
+    if op.mask is None or _finite(upstream):
+        return ()
+    return op.mask(*args, out)
+
+
+def zero_where(mask: Any, share: Any) -> Any:
+    """The share with 0 where the mask is on (None: nowhere)."""
+    return share if mask is None else numpy_module().where(mask, 0.0, share)
+
+
+def masked_any(op: Op, upstream: Any, args: list[Any], out: Any) -> list[bool]:
+    """For each input, whether its mask stopped a non-finite upstream somewhere."""
+    masks = masks_of(op, upstream, args, out)
+    if not masks:
+        return [False] * len(args)
+    np = numpy_module()
+    off = ~np.isfinite(upstream)
+    return [mask is not None and bool(np.any(mask & off)) for mask in masks]
+
+
+def _finite(value: Any) -> bool:
+    if type(value) is float:
+        return math.isfinite(value)
+    # One sum says so, unless the sum itself overflows; then each element.
+    np = numpy_module()
+    return math.isfinite(value.sum()) or bool(np.isfinite(value).all())
 
 
 def logsumexp_of(a: Any, axis: int | None, keepdims: bool = False) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop_cli.array_math import masked
 from backprop_cli.batch_axis import Unbatchable, align_rows, finite, number, sum_back
 from backprop_cli.batch_rules import RULES, rule_of
 from backprop_cli.graph import Graph, depends_on
@@ -131,10 +132,13 @@ def _through(
     if op.vjp is not None:
         return [number(share) for share in op.vjp(g, *args, out)]
     aligned = align_rows(args, flags) if any(flags) else args
-    locals_ = _plain(op).partials(*aligned, out)
+    op = _plain(op)
+    products = [
+        g * local if want else None for local, want in zip(op.partials(*aligned, out), wanted)
+    ]
     return [
-        sum_back(g * local, arg, al, f) if want else None
-        for arg, al, local, f, want in zip(args, aligned, locals_, flags, wanted)
+        None if share is None else sum_back(share, arg, al, f)
+        for arg, al, share, f in zip(args, aligned, masked(op, products, g, aligned, out), flags)
     ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.array_math import settle_allocator
+from backprop_cli.array_math import masks_of, settle_allocator, zero_where
 from backprop_cli.data_rows import Chunk
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import EvaluationError
@@ -159,22 +159,33 @@ def sweep(
                 values.append(inputs[str(node.name)])
             else:
                 values.append(_op(ops, node.op).forward(*(values[i] for i in node.inputs)))
-        grads: list[Column] = [0.0] * len(nodes)
-        grads[graph.output] = 1.0
-        reaches = bytearray(len(nodes))
-        reaches[graph.output] = 1
-        for node_id in range(graph.output, -1, -1):
-            node = nodes[node_id]
-            if not node.inputs or not reaches[node_id]:
-                continue
-            args = [values[i] for i in node.inputs]
-            locals_ = _op(ops, node.op).partials(*args, values[node_id])
-            for input_id, local in zip(node.inputs, locals_):
-                # nobody reads a constant's gradient
-                if needs[input_id] if needs is not None else nodes[input_id].op != CONST:
-                    grads[input_id] = grads[input_id] + grads[node_id] * local
-                    reaches[input_id] = 1
+        grads = _sweep_back(graph, values, needs)
     return values, grads
+
+
+def _sweep_back(graph: Graph, values: list[Column], needs: bytearray | None) -> list[Column]:
+    """The gradients of the sweep's columns, masked as each op says."""
+    ops, nodes = array_ops(), graph.nodes
+    grads: list[Column] = [0.0] * len(nodes)
+    grads[graph.output] = 1.0
+    reaches = bytearray(len(nodes))
+    reaches[graph.output] = 1
+    for node_id in range(graph.output, -1, -1):
+        node = nodes[node_id]
+        if not node.inputs or not reaches[node_id]:
+            continue
+        args, out = [values[i] for i in node.inputs], values[node_id]
+        op, upstream = _op(ops, node.op), grads[node_id]
+        locals_, masks = op.partials(*args, out), masks_of(op, upstream, args, out)
+        for index, input_id in enumerate(node.inputs):
+            # nobody reads a constant's gradient
+            if needs[input_id] if needs is not None else nodes[input_id].op != CONST:
+                share = upstream * locals_[index]
+                grads[input_id] = grads[input_id] + (
+                    zero_where(masks[index], share) if masks else share
+                )
+                reaches[input_id] = 1
+    return grads
 
 
 def _op(ops: dict[str, Op], op: Op | str) -> Op:

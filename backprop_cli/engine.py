@@ -19,13 +19,17 @@ _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One edge of the backward pass: d out/d input += upstream · local."""
+    """One edge of the backward pass: d out/d input += upstream · local.
+
+    `masked`: the op's mask stopped a non-finite upstream, so the contribution is 0, not NaN.
+    """
 
     node: int
     input: int
     local: float
     upstream: float
     contribution: float
+    masked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,7 @@ def _backward(
     output = graph.output
     grads[output] = 1.0
     reaches[output] = 1
+    isfinite = math.isfinite
     # Nodes after the output cannot reach it: their ids are larger.
     recording = steps is not None
     for node_id in range(output, -1, -1):
@@ -176,25 +181,49 @@ def _backward(
             continue
         op: Op = node.op  # type: ignore[assignment]
         upstream = grads[node_id]
-        if len(inputs) == 2 and not recording:  # most nodes: no lists, no zip
+        if recording or (op.mask is not None and not isfinite(upstream)):
+            _explained(graph, node, values, grads, reaches, steps, kinks)
+        elif len(inputs) == 2:  # most nodes: no lists, no zip
             a, b = inputs
             local_a, local_b = op.partials(values[a], values[b], values[node_id])
             grads[a] += upstream * local_a
             grads[b] += upstream * local_b
             reaches[a] = reaches[b] = 1
-            continue
-        args = [values[i] for i in inputs]
-        locals_ = op.partials(*args, values[node_id])
-        for input_id, local in zip(inputs, locals_):
-            grads[input_id] += upstream * local
-            reaches[input_id] = 1
-        if steps is not None and kinks is not None:
-            variable = [nodes[i].op != CONST for i in inputs]
-            _record(node_id, inputs, locals_, upstream, variable, steps)
-            note = op.kink(*args, values[node_id]) if op.kink else None
-            if note and _matters(locals_, variable):
-                kinks[node_id] = note
+        else:
+            locals_ = op.partials(*[values[i] for i in inputs], values[node_id])
+            for input_id, local in zip(inputs, locals_):
+                grads[input_id] += upstream * local
+                reaches[input_id] = 1
     return grads, reaches
+
+
+def _explained(
+    graph: Graph,
+    node: Node,
+    values: list[float],
+    grads: list[float],
+    reaches: bytearray,
+    steps: list[Step] | None,
+    kinks: dict[int, str] | None,
+) -> None:
+    """One node's edges with its mask applied, and recorded when given lists to fill."""
+    op: Op = node.op  # type: ignore[assignment]
+    inputs, upstream, out = node.inputs, grads[node.id], values[node.id]
+    args = [values[i] for i in inputs]
+    locals_ = op.partials(*args, out)
+    shares = [upstream * local for local in locals_]
+    if op.mask is not None and not math.isfinite(upstream):
+        # A mask only covers zero local derivatives, which a finite upstream makes 0 already.
+        shares = [0.0 if off else share for share, off in zip(shares, op.mask(*args, out))]
+    for input_id, share in zip(inputs, shares):
+        grads[input_id] += share
+        reaches[input_id] = 1
+    if steps is not None and kinks is not None:
+        variable = [graph.nodes[i].op != CONST for i in inputs]
+        _record(node.id, inputs, locals_, upstream, shares, variable, steps)
+        note = op.kink(*args, out) if op.kink else None
+        if note and _matters(locals_, variable):
+            kinks[node.id] = note
 
 
 def _record(
@@ -202,13 +231,15 @@ def _record(
     inputs: tuple[int, ...],
     locals_: tuple[float, ...],
     upstream: float,
+    shares: list[float],
     variable: list[bool],
     steps: list[Step],
 ) -> None:
     # Constants need no gradient: the trace leaves their edges out.
-    for input_id, local, wanted in zip(inputs, locals_, variable):
+    for input_id, local, share, wanted in zip(inputs, locals_, shares, variable):
         if wanted:
-            steps.append(Step(node_id, input_id, local, upstream, upstream * local))
+            masked = share == 0 and math.isnan(upstream * local)
+            steps.append(Step(node_id, input_id, local, upstream, share, masked))
 
 
 def _matters(locals_: tuple[float, ...], variable: list[bool]) -> bool:

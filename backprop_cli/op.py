@@ -10,6 +10,9 @@ Forward = Callable[..., float]
 # partials(*inputs, out) -> one local derivative d out / d input per input
 Partials = Callable[..., tuple[float, ...]]
 Kink = Callable[..., str | None]
+# mask(*inputs, out) -> per input, where its local derivative is a selector's 0 rather than a
+# slope (a bool, or a bool array), or None for an input that is never masked
+Mask = Callable[..., tuple[Any, ...]]
 # vjp(upstream, *inputs, out) -> upstream already multiplied through each input's Jacobian
 VectorJacobian = Callable[..., tuple[Any, ...]]
 # shape(*input shapes) -> the output's shape, or raises shapes.ShapeError
@@ -31,6 +34,10 @@ class Op:
     domain: Callable[..., str] | None = None  # why forward failed on these inputs
     gate: str = ""  # the seeds' name for how the gate routes gradients
     kink: Kink | None = None  # a note when the inputs sit on a non-differentiable point
+    # Where the output does not depend on an input at all (relu's off side, the losing input of
+    # max, a base under a zero exponent), PyTorch's backward is where(mask, 0, upstream · local):
+    # an infinite or NaN upstream gives 0 there, not inf · 0 = NaN.
+    mask: Mask | None = None
     # Array operations (matrix product, reductions, losses) have a vector-Jacobian product
     # instead of elementwise partials, and a shape rule instead of broadcasting.
     vjp: VectorJacobian | None = None

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from backprop_cli.backends import SCALAR, numpy_backend
-from backprop_cli.op import Forward, Kink, Op, Partials
+from backprop_cli.op import Forward, Kink, Mask, Op, Partials
 from backprop_cli.tensor_ops import TENSOR_OPS
 
 _INF = math.inf
@@ -61,6 +61,25 @@ def _extremum_partials(m: Any, sign: float) -> Partials:
         )
 
     return partials
+
+
+def _extremum_mask(sign: float) -> Mask:
+    # PyTorch's masked_fill(self < other, 0) for max (sign 1), and its mirror for min.
+    def mask(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        d = sign * (a - b)
+        return d < 0, d > 0
+
+    return mask
+
+
+def _relu_mask(a: Any, out: Any) -> tuple[Any]:
+    return (a <= 0,)  # threshold_backward: where(result <= 0, 0, upstream)
+
+
+def _zero_exponent_mask(a: Any, b: Any, out: Any) -> tuple[Any, None]:
+    # a^0 is 1 whatever a is. d/d(exponent) = out·log(a) stays a product, NaN against an
+    # infinite upstream at a = 0, as PyTorch's pow_backward_exponent has it.
+    return b == 0, None
 
 
 def _tie_note(a: float, b: float, out: float) -> str | None:
@@ -135,6 +154,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             ("{1}·{0}^({1} - 1)", "{out}·log({0})"),
             domain=_pow_domain,
             kink=_pow_note,
+            mask=_zero_exponent_mask,
         ),
         Op(
             "pow",
@@ -145,6 +165,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             ("{1}·{0}^({1} - 1)", "0"),
             domain=_pow_domain,
             kink=_constant_power_note,
+            mask=_zero_exponent_mask,
             variant=CONSTANT_EXPONENT,
         ),
         Op("exp", 1, m.exp, lambda a, out: (out,), "exp({0})", ("exp({0})",)),
@@ -187,6 +208,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             "relu({0})",
             ("[{0} > 0]",),
             kink=_zero_note("relu"),
+            mask=_relu_mask,
         ),
         Op(
             "abs",
@@ -205,6 +227,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             "max({0}, {1})",
             ("[{0} > {1}]", "[{1} > {0}]"),
             kink=_tie_note,
+            mask=_extremum_mask(1.0),
             gate="max gate: router",
         ),
         Op(
@@ -215,6 +238,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             "min({0}, {1})",
             ("[{0} < {1}]", "[{1} < {0}]"),
             kink=_tie_note,
+            mask=_extremum_mask(-1.0),
             gate="min gate: router",
         ),
     ]

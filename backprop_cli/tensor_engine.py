@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.array_math import settle_allocator, unbroadcast
+from backprop_cli.array_math import masked, masked_any, settle_allocator, unbroadcast
 from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
@@ -177,7 +177,7 @@ def _backward(
             grads[input_id] = contribution if total is None else total + contribution
             reaches[input_id] = 1
         if steps is not None and kinks is not None:
-            _record(graph, node, locals_, upstream, contributions, steps, kinks, args)
+            _record(graph, node, locals_, upstream, contributions, steps, kinks, values)
     for node_id, grad in enumerate(grads):  # nodes the output does not depend on
         if grad is None:
             grads[node_id] = _as_value(np.zeros(np.shape(values[node_id])))
@@ -191,12 +191,15 @@ def _through(
     if op.vjp is not None:
         vjp = op.vjp(upstream, *args, out)
         return [_as_value(s) if w else None for s, w in zip(vjp, wanted)], [None] * len(args)
-    locals_ = [_as_value(local) for local in _elementwise(op).partials(*args, out)]
+    op = _elementwise(op)
+    locals_ = [_as_value(local) for local in op.partials(*args, out)]
     if type(upstream) is float and all(type(x) is float for x in (*args, *locals_)):
-        return [upstream * local for local in locals_], locals_  # single numbers all along
+        shares = masked(op, [upstream * local for local in locals_], upstream, args, out)
+        return [_as_value(share) for share in shares], locals_  # single numbers all along
+    products = [np.multiply(upstream, local) if w else None for local, w in zip(locals_, wanted)]
     return [
-        _as_value(unbroadcast(np.multiply(upstream, local), np.shape(arg))) if w else None
-        for arg, local, w in zip(args, locals_, wanted)
+        None if share is None else _as_value(unbroadcast(share, np.shape(arg)))
+        for arg, share in zip(args, masked(op, products, upstream, args, out))
     ], locals_
 
 
@@ -208,12 +211,16 @@ def _record(
     contributions: list[Any],
     steps: list[Step],
     kinks: dict[int, str],
-    args: list[Any],
+    values: list[Any],
 ) -> None:
     variable = [graph.nodes[i].op != CONST for i in node.inputs]
-    for input_id, local, contribution, wanted in zip(node.inputs, locals_, contributions, variable):
+    args = [values[i] for i in node.inputs]
+    op = _elementwise(node.op)  # type: ignore[arg-type]
+    stopped = masked_any(op, upstream, args, values[node.id])
+    for edge in zip(node.inputs, locals_, contributions, variable, stopped):
+        input_id, local, contribution, wanted, flag = edge
         if wanted:
-            steps.append(Step(node.id, input_id, local, upstream, contribution))
+            steps.append(Step(node.id, input_id, local, upstream, contribution, flag))
     note = _kink(node.op, args)  # type: ignore[arg-type]
     if note and _matters(locals_, variable):
         kinks[node.id] = note

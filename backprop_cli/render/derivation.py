@@ -109,6 +109,8 @@ class Derivation:
         rule = self._rule(step.node, position)
         if paths > 1:
             note = "; ".join(filter(None, [f"path {path} of {paths}", note]))
+        if step.masked:
+            note = "; ".join(filter(None, [note, _masked_note(node, wrt)]))
         if self.evaluation.arrays:
             return self._array_edge(step, rule, note)
         local = self.number(step.local)
@@ -119,7 +121,8 @@ class Derivation:
         symbolic: tuple[str, ...] = (f"{self.d(out, node)} · {self.d(node, wrt)}",)
         if rule != local:
             symbolic += (f"{upstream} · {parenthesized(rule)}",)
-        numeric = (f"{upstream} · {parenthesized(local)}",)
+        # A masked edge passes 0: writing out inf · 0 would suggest NaN.
+        numeric = () if step.masked else (f"{upstream} · {parenthesized(local)}",)
         return Line(self.d(out, wrt), symbolic, numeric, self.number(step.contribution), note)
 
     def _array_edge(self, step: Step, rule: str, note: str) -> Line:
@@ -173,6 +176,13 @@ class Derivation:
         """The seeds' name for how this node routes its gradient, if it has one."""
         op = self.graph.nodes[node_id].op
         return op.gate if isinstance(op, Op) else ""
+
+
+def _masked_note(node: str, wrt: str) -> str:
+    return (
+        f"masked: {node} passes {wrt} no gradient here, 0 even from an infinite upstream"
+        " (PyTorch's convention)"
+    )
 
 
 # Arrays up to this many elements are also shown as operands, not only as results.
