@@ -328,5 +328,4 @@ def test_renderers_draw_stack_labels_as_written(stack_drawn: Drawn, name: str) -
         edges: list[list[str]] = record["edges"]  # type: ignore[assignment]
         drawn = {"nodes": record["nodes"], "edges": sorted(text for _, text in edges)}
         assert drawn == expected_mermaid_labels(diagram), record["mermaid"]
-    svg = stack_drawn.directory / "svg" / f"{name}.svg"
-    assert sorted(svg_texts(svg)) == expected_dot_texts(diagram, values=True)
+    assert sorted(svg_texts(stack_drawn.svg(name))) == expected_dot_texts(diagram, values=True)

@@ -1,7 +1,7 @@
 """--format mermaid, dot and markdown: goldens, limits, -o, and the real renderers.
 
 The `drawn` fixture writes every diagram of this module (cases, hostile labels, the 500-edge
-limit, samples/, README.md) to one directory and runs check-dot and check-mermaid once each.
+limit, samples/, README.md) to one directory, and each renderer runs once over all of them.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from renderers import ROOT, Checked, mermaid_labels, run_checker, svg_texts
+from renderers import ROOT, Drawn, mermaid_labels, svg_texts
 
 from backprop_cli import evaluate, parse
 from backprop_cli.cli import main
@@ -175,22 +175,12 @@ def maths_flowchart(markdown: list[str]) -> str:
     return "flowchart TB\n" + "".join(f'  m{i}["{line}"]\n' for i, line in enumerate(lines))
 
 
-# --- one run of each checker over every file -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """The files written, and what check-dot and check-mermaid said about them."""
-
-    directory: Path
-    dot: Checked
-    mermaid: Checked
-    mermaid_files: list[Path]
+# --- one run of each renderer over every file ------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
-    """Write every diagram, then run each checker once over all of them."""
+    """Every diagram written, for each renderer to run once over all of them."""
     directory = tmp_path_factory.mktemp("diagrams")
     files: dict[str, str] = {
         f"{name}.{EXTENSIONS[fmt]}": drawing(name, fmt) for name, fmt in all_drawings()
@@ -211,13 +201,7 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
     dots = sorted(directory.glob("*.dot")) + [p for p in repository if p.suffix == ".dot"]
     mermaids = sorted(directory.glob("*.mmd")) + sorted(directory.glob("*.md"))
     mermaids += [path for path in repository if path.suffix in {".mmd", ".md"}]
-    svg = str(directory / "svg")
-    return Drawn(
-        directory,
-        run_checker("check-dot", "-q", "--svg", svg, *map(str, dots)),
-        run_checker("check-mermaid", "--labels", *map(str, mermaids)),
-        mermaids,
-    )
+    return Drawn(directory, dots, mermaids)
 
 
 def test_every_dot_file_renders(drawn: Drawn) -> None:
@@ -257,7 +241,7 @@ def test_mermaid_draws_every_label_as_written(
 def test_dot_draws_every_label_as_written(
     drawn: Drawn, name: str, diagram: Diagram, values: bool
 ) -> None:
-    drawn_texts = sorted(svg_texts(drawn.directory / "svg" / f"{name}.svg"))
+    drawn_texts = sorted(svg_texts(drawn.svg(name)))
     assert drawn_texts == expected_dot_texts(diagram, values)
 
 
@@ -366,7 +350,7 @@ def test_dot_draws_10000_nodes(tmp_path: Path) -> None:
     result = run(program, "--format", "dot", "-o", str(path))
     assert result.exit_code == 0, result.stderr
     assert path.read_text(encoding="utf-8").count("shape=") == 10_000
-    checked = run_checker("check-dot", "-q", str(path))
+    checked = Drawn(tmp_path, [path], []).dot
     assert checked.returncode == 0, checked.stderr
 
 

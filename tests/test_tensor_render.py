@@ -1,7 +1,7 @@
 """Arrays in --format json, mermaid, dot and markdown: shapes, short labels, valid output.
 
-The `tensor_drawn` fixture writes every diagram of this module to one directory and runs
-check-dot and check-mermaid once each over all of them.
+The `tensor_drawn` fixture writes every diagram of this module to one directory, and each
+renderer (dot, Mermaid) runs once over all of them.
 """
 
 from __future__ import annotations
@@ -281,5 +281,5 @@ def test_mermaid_draws_tensor_labels_as_written(tensor_drawn: Drawn, name: str) 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_dot_draws_tensor_labels_as_written(tensor_drawn: Drawn, name: str) -> None:
-    drawn = sorted(svg_texts(tensor_drawn.directory / "svg" / f"{name}.svg"))
+    drawn = sorted(svg_texts(tensor_drawn.svg(name)))
     assert drawn == expected_dot_texts(CASES[name].diagram(), values=True)

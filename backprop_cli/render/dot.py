@@ -29,7 +29,11 @@ _SHAPES = {
 
 
 def label(text: str) -> str:
-    """A quoted DOT label drawn exactly as `text` (../shared/tools/README.md's rules)."""
+    """A quoted DOT label drawn exactly as `text`.
+
+    A backslash or `"` gets a backslash before it (dot reads `\\n`, `\\l`, `\\N`… as escapes),
+    `&` becomes `&amp;` (dot decodes entities in plain labels) and a newline `\\n`.
+    """
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
     return '"' + escaped.replace("\n", "\\n") + '"'
 

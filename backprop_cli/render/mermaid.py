@@ -21,7 +21,8 @@ MAX_EDGES = 500
 MAX_TEXT = 50_000
 
 # Inside a quoted label these are syntax (string end, entities, HTML, Markdown, KaTeX,
-# icons, directives): written as #<code>; per ../shared/tools/README.md.
+# icons, directives): they and control characters are written as #<code>; (Mermaid's entity
+# syntax). Everything else, non-ASCII included, is drawn as written.
 _SPECIAL = frozenset('"#&<>\\`$:%')
 
 _BRACKETS = {
