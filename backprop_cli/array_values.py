@@ -9,57 +9,71 @@ import json
 import math
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from backprop_cli.errors import UsageError
+from backprop_cli.limits import MAX_BINDING_ELEMENTS, MAX_ELEMENTS, MAX_TEXT_FILE_BYTES, bytes_text
 
-# The most numbers one array may hold (1 GiB of float64): bindings and the engine refuse more.
-MAX_ELEMENTS = 2**27
+__all__ = ["MAX_ELEMENTS", "ArrayReader"]
 _CALL = re.compile(r"^\s*(\w+)\s*\((.*)\)\s*$", re.DOTALL)
 _SIZE = re.compile(r"^\s*\d+\s*$")
 _NOT_FINITE = "an array of finite numbers is expected"
 
 
 class ArrayReader:
-    """Turns binding values into float64 arrays; one random generator for all of them."""
+    """Turns binding values into float64 arrays; one random generator for all of them.
+
+    It also counts the numbers it has made, so that all the bindings of a run together stay
+    within MAX_BINDING_ELEMENTS; each size is checked before the array is allocated.
+    """
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
         self._generator: Any = None
+        self.held = 0  # numbers in the arrays read so far
 
     def read(self, item: str, text: str) -> Any:
         """The array that `text` stands for; UsageError naming `item` when it stands for none."""
         try:
             if text.startswith("["):
-                return _checked(_from_json(text), text)
+                array = _checked(_from_json(text), text)
+                self.reserve(array.size, "the array")
+                return array
             if text.startswith("@"):
-                return _checked(_from_file(text[1:]), text)
+                return _checked(_from_file(text[1:], self.reserve), text)
             return self._initialise(text)
-        except (UsageError, OSError, ValueError) as error:
+        except (UsageError, OSError, ValueError, MemoryError) as error:
             reason = error.message if isinstance(error, UsageError) else _reason(error)
             shown = item if len(item) <= 60 else item[:59] + "…"
             raise UsageError(f"bad binding {shown!r}: {reason}") from None
 
+    def reserve(self, count: int, what: str) -> None:
+        """Count `count` more numbers, or refuse them with the limit they would pass."""
+        if count > MAX_ELEMENTS:
+            raise UsageError(
+                f"{what} would hold {count:,} numbers, more than the {MAX_ELEMENTS:,}"
+                " an array may hold"
+            )
+        if self.held + count > MAX_BINDING_ELEMENTS:
+            raise UsageError(
+                f"{what} would bring the array bindings to {self.held + count:,} numbers,"
+                f" more than the {MAX_BINDING_ELEMENTS:,} they may hold together"
+            )
+        self.held += count
+
     def _initialise(self, text: str) -> Any:
         import numpy as np
 
-        match = _CALL.match(text)
-        name = text.partition("(")[0].strip()
-        if match is None:
-            raise UsageError(f"{text!r} is not a call such as {name}(3, 4)")
-        sizes = [part for part in match.group(2).split(",") if part.strip()]
-        if not sizes or not all(_SIZE.match(part) for part in sizes):
-            raise UsageError(f"{name}() takes sizes as whole numbers, e.g. {name}(3, 4)")
-        shape = tuple(int(part) for part in sizes)
+        name, shape = _initialiser(text)
         written = f"{name}({', '.join(map(str, shape))})"
         if 0 in shape:
             raise UsageError(f"{written} would be empty: sizes start at 1")
-        if math.prod(shape) * (shape[0] if name == "eye" else 1) > MAX_ELEMENTS:
-            raise UsageError(f"{written} would hold more than {MAX_ELEMENTS:,} numbers")
+        if name == "eye" and len(shape) != 1:
+            raise UsageError("eye(n) takes one size: the n×n identity")
+        self.reserve(shape[0] ** 2 if name == "eye" else math.prod(shape), written)
         if name == "eye":
-            if len(shape) != 1:
-                raise UsageError("eye(n) takes one size: the n×n identity")
             return np.eye(shape[0])
         if name in ("zeros", "ones"):
             return np.full(shape, 0.0 if name == "zeros" else 1.0)
@@ -72,6 +86,18 @@ class ArrayReader:
 
             self._generator = np.random.default_rng(self.seed)
         return self._generator
+
+
+def _initialiser(text: str) -> tuple[str, tuple[int, ...]]:
+    """randn(3, 4) -> ('randn', (3, 4)), or a UsageError showing how it is written."""
+    match = _CALL.match(text)
+    name = text.partition("(")[0].strip()
+    if match is None:
+        raise UsageError(f"{text!r} is not a call such as {name}(3, 4)")
+    sizes = [part for part in match.group(2).split(",") if part.strip()]
+    if not sizes or not all(_SIZE.match(part) for part in sizes):
+        raise UsageError(f"{name}() takes sizes as whole numbers, e.g. {name}(3, 4)")
+    return name, tuple(int(part) for part in sizes)
 
 
 def _from_json(text: str) -> Any:
@@ -104,16 +130,19 @@ def _numbers_only(data: Any) -> bool:
     return True
 
 
-def _from_file(name: str) -> Any:
+def _from_file(name: str, reserve: Callable[[int, str], None]) -> Any:
     import numpy as np
 
     if not name.strip():
         raise UsageError("@ needs a file name after it, e.g. W=@w.npy")
     path = Path(name)
     if not path.is_file():
-        raise UsageError(f"no such file: {name}")
+        raise UsageError(
+            f"{name} is not a regular file" if path.exists() else f"no such file: {name}"
+        )
     suffix = path.suffix.lower()
     if suffix == ".npy":
+        reserve(_npy_count(path), name)  # from the header, before the data is read
         try:
             array = np.load(path, allow_pickle=False)
         except ValueError:
@@ -121,14 +150,39 @@ def _from_file(name: str) -> Any:
         if array.dtype.kind not in "biuf":
             raise UsageError(f"{name} holds {array.dtype} values, not real numbers")
         return np.asarray(array, dtype=float)
+    if suffix not in (".json", ".csv", ".txt"):
+        raise UsageError(f"{name}: expected a .npy, .csv, .txt or .json file")
+    if path.stat().st_size > MAX_TEXT_FILE_BYTES:
+        limit = bytes_text(MAX_TEXT_FILE_BYTES)
+        raise UsageError(f"{name} is larger than {limit}, the most a .{suffix[1:]} binding may be")
+    array = _from_text(path, suffix)
+    reserve(array.size, name)
+    return array
+
+
+def _from_text(path: Path, suffix: str) -> Any:
+    import numpy as np
+
     if suffix == ".json":
         return _from_json(path.read_text(encoding="utf-8"))
-    if suffix in (".csv", ".txt"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # an empty file: reported below, in one line
-            delimiter = "," if suffix == ".csv" else None
-            return np.loadtxt(path, delimiter=delimiter, dtype=float, ndmin=1)
-    raise UsageError(f"{name}: expected a .npy, .csv, .txt or .json file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an empty file: reported below, in one line
+        delimiter = "," if suffix == ".csv" else None
+        return np.loadtxt(path, delimiter=delimiter, dtype=float, ndmin=1)
+
+
+def _npy_count(path: Path) -> int:
+    """The number of values a .npy file's header announces (0 if it has no header we read)."""
+    from numpy.lib import format as npy
+
+    with path.open("rb") as file:
+        try:
+            version = npy.read_magic(file)
+            read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape = read(file)[0]
+        except (ValueError, OSError, SyntaxError):
+            return 0  # np.load says what is wrong with it
+    return math.prod(shape)
 
 
 def _checked(array: Any, text: str) -> Any:
@@ -144,6 +198,8 @@ def _checked(array: Any, text: str) -> Any:
 
 
 def _reason(error: Exception) -> str:
+    if isinstance(error, MemoryError):
+        return "not enough memory for it"
     if isinstance(error, FileNotFoundError):
         return f"no such file: {error.filename}"
     if isinstance(error, OSError):

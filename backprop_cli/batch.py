@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import stat
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
 from typing import IO, Any
 
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, ProgramSyntaxError
 from backprop_cli.parser import parse
+from backprop_cli.program_input import bounded_lines
 from backprop_cli.render.json_out import as_dict
 from backprop_cli.render.records import Record, error_fields, summary
 
@@ -26,7 +29,7 @@ _BLANK = b" \t\r\n\f\v"
 
 def program_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """(line number, raw bytes) of every line that is not blank or a `#` comment."""
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(bounded_lines(stream, "the program file"), start=1):
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         content = raw.strip(_BLANK)
@@ -91,14 +94,30 @@ def run_chunk(
 def run_lines(
     lines: Iterable[tuple[int, bytes]], bindings: Mapping[str, float], full: bool, jobs: int
 ) -> Iterator[Record]:
-    """Records in input order; with jobs > 1, worker processes share the work."""
-    if jobs <= 1:
+    """Records in input order; with jobs > 1, worker processes share the work.
+
+    At most one worker per CPU and per chunk of CHUNK_LINES lines: `--jobs 1000` on a short
+    file starts none, and on a long one no more than the machine runs at once.
+    """
+    chunks = _chunks(lines)
+    jobs = min(jobs, cpu_count())
+    ahead = list(islice(chunks, jobs)) if jobs > 1 else []  # a chunk for each worker, or fewer
+    if len(ahead) <= 1:
         bound = frozenset(bindings)
-        for number, raw in lines:  # one at a time, so a pipe gets each answer at once
+        rest = chain.from_iterable(chunks) if ahead else lines  # one process: line by line,
+        for number, raw in chain(*ahead, rest):  # so that a pipe gets each answer at once
             yield run_line(number, raw, bindings, full, bound)
         return
     work = partial(run_chunk, bindings=dict(bindings), full=full)
-    yield from _in_order(_chunks(lines), work, jobs)
+    yield from _in_order(chain(ahead, chunks), work, len(ahead))
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (fewer than the machine's under a CPU affinity mask)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _chunks(lines: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
@@ -108,18 +127,80 @@ def _chunks(lines: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, byte
 
 
 def _in_order(chunks: Iterator[list[tuple[int, bytes]]], work: Any, jobs: int) -> Iterator[Record]:
-    # Pool.imap would read the whole input ahead into its queue; a bounded
-    # window of pending chunks keeps memory flat and the output in order.
+    # A bounded window of pending chunks keeps memory flat and the output in order (Pool.imap
+    # would read the whole input ahead). A worker that dies (killed, out of memory) breaks the
+    # pool: the chunks still in it are reported as failed and a new pool takes the rest.
+    pending: deque[tuple[list[tuple[int, bytes]], Future[list[Record]]]] = deque()
+    while True:
+        pool = _pool(jobs)
+        try:
+            finished = yield from _through(pool, chunks, work, pending, 2 * jobs)
+        finally:
+            _close(pool, early=bool(pending))
+        if finished:
+            return
+        while pending:  # the broken pool's chunks: lost with it
+            yield from _lost(pending.popleft()[0])
+
+
+def _through(
+    pool: ProcessPoolExecutor,
+    chunks: Iterator[list[tuple[int, bytes]]],
+    work: Any,
+    pending: deque[tuple[list[tuple[int, bytes]], Future[list[Record]]]],
+    window: int,
+) -> Generator[Record, None, bool]:
+    """Records of the chunks run by `pool`; False, leaving `pending`, when the pool broke."""
+    for chunk in chunks:
+        pending.append((chunk, pool.submit(work, chunk)))
+        while len(pending) >= window or (pending and pending[0][1].done()):
+            records = _result(pending[0][1])
+            if records is None:
+                return False
+            pending.popleft()
+            yield from records
+    while pending:
+        if (records := _result(pending[0][1])) is None:
+            return False
+        pending.popleft()
+        yield from records
+    return True
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
     import multiprocessing
 
-    with multiprocessing.get_context().Pool(jobs) as pool:
-        pending: deque[Any] = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(work, (chunk,)))
-            if len(pending) >= 2 * jobs:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context())
+
+
+def _close(pool: ProcessPoolExecutor, early: bool) -> None:
+    """Shut the pool down; stopped early (Ctrl-C, a broken pool), its workers are ended too.
+
+    Otherwise the exit would wait for every chunk already handed to a worker.
+    """
+    if early:
+        workers = getattr(pool, "_processes", None) or {}  # public only from Python 3.14 on
+        for process in list(workers.values()):
+            process.terminate()
+    pool.shutdown(wait=not early, cancel_futures=True)
+
+
+def _result(future: Future[list[Record]]) -> list[Record] | None:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
+
+
+def _lost(chunk: list[tuple[int, bytes]]) -> Iterator[Record]:
+    """Failed records for lines a dead worker process took with it."""
+    message = (
+        "a worker process ended abruptly (killed, or out of memory?) before this line's"
+        " result came back"
+    )
+    for number, raw in chunk:
+        error = {"kind": "evaluation error", "message": message}
+        yield {"line": number, "program": _shown(raw), "error": error}
 
 
 def on_disk(stream: IO[bytes]) -> bool:

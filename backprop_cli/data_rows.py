@@ -12,6 +12,7 @@ from itertools import islice
 from typing import IO, Any
 
 from backprop_cli.errors import UsageError
+from backprop_cli.program_input import bounded_lines
 
 # Rows per chunk: big enough for NumPy to pay off, small enough to keep memory flat.
 CHUNK_ROWS = 16384
@@ -45,7 +46,7 @@ def read_chunks(stream: IO[bytes], fmt: str, names: list[str]) -> Iterator[Chunk
 def _csv_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
     # A bad byte becomes U+FFFD, so the cell it is in fails alone as "not a number".
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(bounded_lines(text, "the data", "a line of data"))
     try:
         rows = (row for row in reader if row)
         header = [unicodedata.normalize("NFC", cell.strip()) for cell in next(rows, [])]
@@ -66,7 +67,7 @@ def _column(rows: list[list[str]], index: int) -> list[str | None]:
 
 
 def _jsonl_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
-    lines = (line for line in stream if line.strip())
+    lines = (line for line in bounded_lines(stream, "the data", "a line of data") if line.strip())
     first = 1
     while batch := list(islice(lines, CHUNK_ROWS)):
         objects: list[dict[str, Any]] = []

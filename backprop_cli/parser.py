@@ -15,13 +15,18 @@ from functools import cache
 from typing import Any
 
 from backprop_cli import lalr
+from backprop_cli.errors import UsageError
 from backprop_cli.graph import Graph
 from backprop_cli.graph_builder import GraphBuilder
+from backprop_cli.limits import MAX_PROGRAM_BYTES, bytes_text
 from backprop_cli.source import Source
 
 
 def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -> Graph:
     """Parse a program; names in `bound` are variables even if they are `pi` or `e`."""
+    if len(text) > MAX_PROGRAM_BYTES:  # characters: never fewer than its bytes in UTF-8
+        limit = bytes_text(MAX_PROGRAM_BYTES)
+        raise UsageError(f"the program is longer than {limit}, the most a program may have")
     source = Source(_normalize(text), filename)
     builder = GraphBuilder(source, frozenset(bound))
     try:
