@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.batch_axis import Unbatchable, align_rows, number, row_rank, sum_back
+from backprop_cli.exact_products import matmul
 from backprop_cli.op import Op
 from backprop_cli.tensor_ops import matmul_shares
 
@@ -38,7 +39,7 @@ def rule_of(op: Op) -> Rule:
 
 def _matmul_forward(op: Op, args: list[Value], flags: list[bool]) -> Value:
     a, b, left, right = _as_matrices(args, flags)
-    product = np.matmul(a, b)
+    product = matmul(a, b)
     product = product[..., 0] if right else product
     return (product[..., 0] if right else product[..., 0, :]) if left else product
 
@@ -62,7 +63,7 @@ def _as_matrices(args: list[Value], flags: list[bool]) -> tuple[Value, Value, bo
 def _dot_forward(op: Op, args: list[Value], flags: list[bool]) -> Value:
     _vectors(args, flags)
     a, b = align_rows(args, flags)
-    return np.sum(a * b, axis=-1)
+    return matmul(a[..., None, :], b[..., :, None])[..., 0, 0]
 
 
 def _dot_vjp(op: Op, g: Value, args: list[Value], flags: list[bool], out: Value) -> list[Value]:

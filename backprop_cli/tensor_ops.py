@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from backprop_cli import losses
+from backprop_cli import exact_products, losses
 from backprop_cli.array_math import numpy_module, unbroadcast
 from backprop_cli.op import Op
 from backprop_cli.shapes import (
@@ -46,12 +46,16 @@ def matmul_shares(g: Any, a: Any, b: Any, left: bool, right: bool) -> tuple[Any,
     np = numpy_module()
     g = g[..., np.newaxis] if right else g  # the column axis first, then the row axis before it
     g = g[..., np.newaxis, :] if left else g
-    grad_a, grad_b = g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
+    grad_a, grad_b = (
+        exact_products.matmul(g, np.swapaxes(b, -1, -2)),
+        exact_products.matmul(np.swapaxes(a, -1, -2), g),
+    )
     return (grad_a[..., 0, :] if left else grad_a), (grad_b[..., 0] if right else grad_b)
 
 
 def _dot(a: Any, b: Any) -> Any:
-    return numpy_module().dot(a, b)
+    np = numpy_module()
+    return exact_products.matmul(a, b) if np.ndim(a) == np.ndim(b) == 1 else np.dot(a, b)
 
 
 def _dot_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
@@ -95,7 +99,7 @@ def _build_table() -> list[Op]:
     matmul = Op(
         "matmul",
         2,
-        lambda a, b: numpy_module().matmul(a, b),
+        exact_products.matmul,
         no_partials,
         "{0} @ {1}",
         ("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
