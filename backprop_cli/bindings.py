@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -87,8 +88,13 @@ def _array_reader(arrays: list[ArrayReader] | None, seed: int | None) -> ArrayRe
     return arrays[0]
 
 
+# The grammar's NAME terminal: a binding accepts exactly the names a program may use
+# (`x²` and even `²` are names there, since ² is a word character but no decimal digit).
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
 def _is_name(text: str) -> bool:
-    return bool(text) and not text[0].isdigit() and all(c.isalnum() or c == "_" for c in text)
+    return _NAME.fullmatch(text) is not None
 
 
 def _constant_value(item: str, text: str) -> Any:

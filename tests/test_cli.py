@@ -291,7 +291,9 @@ def test_mistyped_option_before_the_separator_is_still_rejected() -> None:
 
 def test_mistyped_option_is_a_usage_error() -> None:
     result = invoke("x", "x=1", "--fromat", "json")
-    assert result.stderr == "backprop: usage error: no such option --fromat (did you mean --format?)\n"
+    assert (
+        result.stderr == "backprop: usage error: no such option --fromat (did you mean --format?)\n"
+    )
     assert result.exit_code == 2
 
 

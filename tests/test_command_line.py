@@ -294,3 +294,12 @@ def test_error_excerpts_show_control_characters_as_escapes(
     assert result.returncode == 2
     assert shown in result.stderr
     assert not any(ch in result.stderr for ch in "\u202e\x1b\u2066")
+
+
+@pytest.mark.parametrize("name", ["x", "λ", "变量", "w_2", "x²", "²", "é"])
+def test_every_name_a_program_reads_can_be_bound(name: str, tmp_path: Path) -> None:
+    # The error for an unbound name suggests `NAME=1`: that binding must then be accepted.
+    unbound = backprop(f"{name} * 2", cwd=tmp_path)
+    assert unbound.returncode == 1
+    assert f"e.g. {name}=1" in unbound.stderr
+    assert json_of(f"{name} * 2", f"{name}=3", cwd=tmp_path)["value"] == 6
