@@ -17,7 +17,7 @@ from backprop_cli.cli_command import BackpropCommand, complete_path
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError, UsageError
 from backprop_cli.graph import Graph
-from backprop_cli.output_file import write_atomically
+from backprop_cli.output_file import OutputError, check_output, reason, write_output
 from backprop_cli.parser import parse
 from backprop_cli.program_input import read_program
 from backprop_cli.render import FORMATS, renderer, structure_renderer
@@ -176,6 +176,8 @@ def main(
         _check_modes(file, data, reduce, jobs)
         if output is not None and (file is not None or data is not None):
             raise UsageError("-o/--output takes the output of one PROGRAM, not of --file or --data")
+        if output is not None:  # before running: refused now, not after a long run
+            check_output(output, _files_read(program, file, data))
         if file is not None:
             from backprop_cli import cli_batch  # only for --file and --data
 
@@ -189,13 +191,23 @@ def main(
                 cli_batch.run_data(program, data, bindings, fmt, options, data_format, reduce, seed)
             )
         text = _run(program, bindings, fmt, options, seed)
-        if output is not None:
-            write_atomically(output, text if text.endswith("\n") else text + "\n")
-            return
+        if output is None:
+            write(text)
+        else:
+            write_output(output, text if text.endswith("\n") else text + "\n")
     except BackpropError as error:
         click.echo(f"backprop: {error.render()}", err=True)
         sys.exit(error.exit_code)
-    write(text)
+
+
+def _files_read(program: str | None, file: str | None, data: str | None) -> list[str]:
+    """The files this run reads ('-': standard input), which -o must not replace."""
+    files = [path for path in (file, data) if path is not None]
+    if program == "-":
+        files.append("-")
+    elif program is not None and program.startswith("@") and len(program) > 1:
+        files.append(program[1:])
+    return files
 
 
 def load(
@@ -203,7 +215,10 @@ def load(
 ) -> tuple[Graph, dict[str, Any]]:
     """The program parsed with its bindings; a warning on stderr for each unused binding."""
     bindings = parse_bindings(binding_args, seed)
-    text, filename = read_program(program)
+    try:
+        text, filename = read_program(program)
+    except OSError as error:  # standard input that the shell closed (`<&-`)
+        raise UsageError(f"cannot read the program from standard input: {error.strerror}") from None
     graph = parse(text, bound=bindings.keys(), filename=filename)
     for warning in check_bindings(graph, bindings):
         click.echo(f"backprop: {warning}", err=True)
@@ -260,9 +275,12 @@ def write(text: str, end: str = "\n") -> None:
         # asked for whenever stdout is not a terminal; _use_color already decided.
         click.echo(text if text.endswith("\n") else text + end, nl=False, color=True)
         sys.stdout.flush()
-    except BrokenPipeError:  # `backprop ... | head`: the reader left, nothing is wrong
+    except OSError as error:
+        # What stdout still holds would fail again when Python exits: let it go nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+        if isinstance(error, BrokenPipeError):  # `backprop ... | head`: nothing is wrong
+            sys.exit(0)
+        raise OutputError(f"cannot write standard output: {reason(error)}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -67,8 +68,10 @@ def run_data(
     data_format = data_format or data_rows.format_of(path)
     # Scalar programs sweep whole columns at once; programs over arrays go row by row.
     mode: Any = data_each_row if data_each_row.needs_rows(graph, bindings) else data_mode
-    with open_input(path, "data file") as stream:
-        chunks = data_rows.read_chunks(stream, data_format, names)
+    with (
+        open_input(path, "data file") as stream,
+        _closing(data_rows.read_chunks(stream, data_format, names)) as chunks,
+    ):
         if reduce:
             return _stream(mode.reduce(graph, chunks, bindings, reduce), writer, _report_row)
         return _stream(mode.run_rows(graph, chunks, bindings), writer)
@@ -86,17 +89,30 @@ def _stream(
 ) -> int:
     """Write records as they come (errors to `report` if given); a summary goes to stderr."""
     ok = failed = 0
-    for record in records:
-        failed += "error" in record
-        ok += 0 if "error" in record else record.get("rows", 1)  # a sum stands for its rows
-        if report and "error" in record:
-            report(record)
-        elif text := writer.write(record):  # a writer may hold records back: nothing to write
-            write(text, end="")
+    with _closing(records):
+        for record in records:
+            failed += "error" in record
+            ok += 0 if "error" in record else record.get("rows", 1)  # a sum stands for its rows
+            if report and "error" in record:
+                report(record)
+            elif text := writer.write(record):  # a writer may hold records back
+                write(text, end="")
     if text := writer.close():
         write(text, end="")
     click.echo(f"backprop: {ok} ok, {failed} failed", err=True)
     return failed
+
+
+@contextmanager
+def _closing(items: Iterator[Any]) -> Iterator[Iterator[Any]]:
+    """Finish a generator while the file it reads is open: a reader that left (`| head`) ends
+    the run midway, and a generator finished later, at exit, would find its file closed."""
+    try:
+        yield items
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def _report_row(record: Record) -> None:

@@ -17,6 +17,9 @@ from typing import Any, NoReturn
 import click
 import click.shell_completion
 
+from backprop_cli import standard_streams
+from backprop_cli.output_file import Terminated
+
 USAGE_ERROR = 2
 INTERRUPTED = 130
 
@@ -35,8 +38,10 @@ class BackpropCommand(click.Command):
     def main(  # type: ignore[override]  # click overloads main on standalone_mode
         self, args: Any = None, prog_name: str | None = None, **extra: Any
     ) -> NoReturn:
-        """Run the command; a usage error is one line on stderr and exit 2, Ctrl-C exit 130."""
+        """Run the command; a usage error is one line on stderr and exit 2, Ctrl-C exit 130,
+        SIGTERM while writing -o or --plot exit 143 (128 + the signal's number)."""
         extra.pop("standalone_mode", None)
+        standard_streams.prepare()
         try:
             status = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as error:
@@ -44,6 +49,9 @@ class BackpropCommand(click.Command):
         except click.Abort:
             click.echo("backprop: interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except Terminated as ending:  # the temporary file is already gone
+            click.echo("backprop: terminated", err=True)
+            sys.exit(128 + ending.signal_number)
         except click.ClickException as error:
             click.echo(f"backprop: error: {error.format_message()}", err=True)
             sys.exit(error.exit_code)

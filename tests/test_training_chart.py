@@ -265,7 +265,7 @@ def test_plot_into_a_missing_folder_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "missing" / "loss.png"
     with pytest.raises(UsageError) as caught:
         save_plot(DESCENT, str(path), "t")
-    assert caught.value.message == f"cannot write {path}: No such file or directory"
+    assert caught.value.message == f"cannot write {path}: no folder {path.parent}"
 
 
 def test_plot_over_a_folder_fails_and_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""--plot FILE: a loss curve drawn by matplotlib as a PNG or SVG, written atomically."""
+"""--plot FILE: a loss curve drawn by matplotlib as a PNG or SVG, written whole or not at all."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from backprop_cli.errors import UsageError
-from backprop_cli.output_file import write_atomically
+from backprop_cli.output_file import check_output, write_output
 from backprop_cli.training.chart import wants_log_scale
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ def check_plot_path(path: str) -> None:
     # find_spec looks for matplotlib without the second or so that importing it takes.
     if importlib.util.find_spec("matplotlib") is None:
         raise _needs_matplotlib()
-    folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: no folder {folder}")
+    check_output(path)  # a missing folder, a folder or a read-only file in the way
 
 
 def save_plot(
@@ -43,7 +41,7 @@ def save_plot(
     file_format = _format_of(path)
     steps = range(1, len(losses) + 1) if steps is None else steps
     # Rendered in memory first: a failure while drawing never touches `path`.
-    write_atomically(path, _render(losses, steps, title, file_format))
+    write_output(path, _render(losses, steps, title, file_format))
 
 
 def _format_of(path: str) -> str:
