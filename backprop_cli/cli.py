@@ -118,7 +118,7 @@ class _Command(BackpropCommand):
     "--jobs",
     type=click.IntRange(1),
     metavar="N",
-    help="Worker processes for --file (default: 1 for small inputs, else every CPU).",
+    help="Worker processes for --file: at most N, the CPUs and the chunks of 256 lines.",
 )
 @click.option(
     "-o",
