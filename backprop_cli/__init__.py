@@ -6,12 +6,33 @@
 (-12.0, {'x': -3.0, 'y': -3.0, 'z': 4.0})
 """
 
-from backprop_cli.engine import Evaluation, Step, evaluate
-from backprop_cli.errors import BackpropError, EvaluationError, ProgramSyntaxError, UsageError
-from backprop_cli.graph import Graph, Node
-from backprop_cli.parser import parse
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backprop_cli.engine import Evaluation, Step, evaluate
+    from backprop_cli.errors import BackpropError, EvaluationError, ProgramSyntaxError, UsageError
+    from backprop_cli.graph import Graph, Node
+    from backprop_cli.parser import parse
 
 __version__ = "0.1.0"
+
+# The API is imported on first use, so that the command's entry point can catch a Ctrl-C
+# that comes while the rest of the package is still importing.
+_HOMES = {
+    "BackpropError": "errors",
+    "Evaluation": "engine",
+    "EvaluationError": "errors",
+    "Graph": "graph",
+    "Node": "graph",
+    "ProgramSyntaxError": "errors",
+    "Step": "engine",
+    "UsageError": "errors",
+    "evaluate": "engine",
+    "parse": "parser",
+}
 __all__ = [
     "BackpropError",
     "Evaluation",
@@ -24,3 +45,9 @@ __all__ = [
     "evaluate",
     "parse",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'backprop_cli' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"backprop_cli.{_HOMES[name]}"), name)

@@ -1,5 +1,5 @@
 """`python -m backprop_cli`: the same command as the `backprop` script."""
 
-from backprop_cli.cli import main
+from backprop_cli.launch import main
 
-main(prog_name="backprop")
+main()

@@ -303,3 +303,25 @@ def test_every_name_a_program_reads_can_be_bound(name: str, tmp_path: Path) -> N
     assert unbound.returncode == 1
     assert f"e.g. {name}=1" in unbound.stderr
     assert json_of(f"{name} * 2", f"{name}=3", cwd=tmp_path)["value"] == 6
+
+
+def test_ctrl_c_while_the_command_imports_exits_130_quietly(tmp_path: Path) -> None:
+    # The entry point imports the package's API lazily and the command inside a try, so a
+    # Ctrl-C during those imports is caught; here it is raised where `backprop_cli.cli` loads.
+    code = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'backprop_cli.cli':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "from backprop_cli import launch\n"
+        "assert 'backprop_cli.engine' not in sys.modules, 'the API loads eagerly'\n"
+        "builtins.__import__ = interrupted\n"
+        "launch.main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip() == "backprop: interrupted"
