@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop_cli.data_cells import CellError, cell_number, shown
+from backprop_cli.data_mode import check_total
 from backprop_cli.data_rows import Chunk
 from backprop_cli.engine import Evaluation, evaluate
 from backprop_cli.errors import EvaluationError
@@ -61,7 +63,8 @@ def reduce(
         count += 1
         for name, value in [("value", result.value), *result.gradients.items()]:
             totals[name] = totals[name] + value if name in totals else value
-    scale = 1.0 / count if how == "mean" and count else 1.0
+    check_total(how, count, totals.get("value", 0.0))
+    scale = 1.0 / count if how == "mean" else 1.0
     names = [str(node.name) for node in graph.inputs]
     gradients = {name: json_number(totals.get(name, 0.0) * scale) for name in names}
     value = json_number(totals.get("value", 0.0) * scale)
@@ -95,17 +98,35 @@ def cell_value(name: str, cell: Any, default: Any) -> Any:
         return default
     if isinstance(cell, str) and cell.lstrip().startswith("["):
         cell = _json_list(cell)  # as CSV output writes an array cell
+    if isinstance(cell, list):
+        return _array(name, cell)
     try:
-        if isinstance(cell, list):
+        return cell_number(cell)
+    except CellError as error:
+        raise EvaluationError(f"{name} {error}") from None
+
+
+def _array(name: str, cell: list[Any]) -> Any:
+    if _numbers_only(cell):
+        try:
             array = np.array(cell, dtype=float)
             if np.all(np.isfinite(array)):
                 return array
-        elif not isinstance(cell, bool):
-            return float(cell)
-    except (TypeError, ValueError):
-        pass
-    shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
-    raise EvaluationError(f"{name} is not a number or an array of numbers: {shown}")
+        except (ValueError, OverflowError):  # ragged rows; an integer beyond float64
+            pass
+    raise EvaluationError(f"{name} is not a number or an array of numbers: {shown(cell)}")
+
+
+def _numbers_only(items: list[Any]) -> bool:
+    """Whether every leaf is a JSON number: NumPy would read true as 1 and "1_000" as 1000."""
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if type(item) is list:
+                stack.append(item)
+            elif type(item) is not int and type(item) is not float:
+                return False
+    return True
 
 
 def _json_list(text: str) -> Any:

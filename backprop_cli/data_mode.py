@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.array_math import masks_of, settle_allocator, zero_where
+from backprop_cli.data_cells import CellError, cell_number
 from backprop_cli.data_rows import Chunk
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import EvaluationError
@@ -44,16 +45,26 @@ def reduce(
         ok = np.ones(chunk.size, dtype=bool)
         ok[list(result.failed)] = False
         count += int(ok.sum())
-        for name, column in result.columns().items():
-            totals[name] += float(np.broadcast_to(column, (chunk.size,))[ok].sum())
+        with np.errstate(all="ignore"):  # a sum that overflows is refused by check_total
+            for name, column in result.columns().items():
+                totals[name] += float(np.broadcast_to(column, (chunk.size,))[ok].sum())
         for record in result.failed.values():  # rows NumPy failed but Python did not
             if "error" not in record:
                 _add_record(totals, record)
                 count += 1
-    scale = 1.0 / count if how == "mean" and count else 1.0
+    check_total(how, count, totals["value"])
+    scale = 1.0 / count if how == "mean" else 1.0
     totals = {name: total * scale for name, total in totals.items()}
     gradients = {name: json_number(totals[name]) for name in names}
     yield {"rows": count, "value": json_number(totals["value"]), "gradients": gradients}
+
+
+def check_total(how: str, count: int, value: Any) -> None:
+    """Refuse a mean of no rows (it is no number) and a sum of values that overflows."""
+    if how == "mean" and not count:
+        raise EvaluationError("no mean: no row succeeded, and the mean of no rows is no number")
+    if not np.all(np.isfinite(value)):
+        raise EvaluationError(f"the {how} of the rows' values overflows float64")
 
 
 def _add_record(totals: dict[str, float], record: Record) -> None:
@@ -116,8 +127,8 @@ def _input_columns(
 
 def _floats(name: str, cells: list[Any], default: float | None, problems: dict[int, str]) -> Column:
     try:
-        return np.array([float(cell) for cell in cells], dtype=np.float64)
-    except (TypeError, ValueError):
+        return np.array([cell_number(cell) for cell in cells], dtype=np.float64)
+    except CellError:
         pass  # some cell is missing or not a number: look at each one
     numbers = np.empty(len(cells), dtype=np.float64)
     for index, cell in enumerate(cells):
@@ -134,10 +145,9 @@ def _number(name: str, cell: Any, default: float | None) -> tuple[float, str]:
             return default, ""
         return 1.0, f"no value for {name}"
     try:
-        return float(cell), ""
-    except (TypeError, ValueError):
-        shown = repr(cell) if len(repr(cell)) <= 40 else repr(cell)[:39] + "…"
-        return 1.0, f"{name} is not a number: {shown}"
+        return cell_number(cell), ""
+    except CellError as error:
+        return 1.0, f"{name} {error}"
 
 
 def sweep(
@@ -195,11 +205,14 @@ def _op(ops: dict[str, Op], op: Op | str) -> Op:
 def _failures(
     result: _ChunkResult, problems: dict[int, str], bindings: Mapping[str, float]
 ) -> dict[int, Record]:
-    """Records of rows with a bad cell or a non-finite value, from the scalar engine."""
+    """Records of rows with a bad cell or a non-finite value or gradient, from the scalar engine."""
     first = result.chunk.first
     failed = {i: _error_record(first + i, EvaluationError(why)) for i, why in problems.items()}
     finite = np.ones(result.chunk.size, dtype=bool)
-    for column in result.values:
+    # An input's gradient too: the scalar engine tells an overflow (the row fails) from a
+    # documented infinite derivative such as sqrt'(0) (reported as inf).
+    gradients = [result.grads[node.id] for node in result.graph.inputs]
+    for column in [*result.values, *gradients]:
         if isinstance(column, np.ndarray) and column.ndim:
             finite &= np.isfinite(column)
     for index in np.flatnonzero(~finite).tolist():

@@ -50,7 +50,7 @@ def _csv_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
     try:
         rows = (row for row in reader if row)
         header = [unicodedata.normalize("NFC", cell.strip()) for cell in next(rows, [])]
-        where = {name: header.index(name) for name in names if name in header}
+        where = _header_columns(header, names)
         first = 1
         while batch := list(islice(rows, CHUNK_ROWS)):
             columns = {name: _column(batch, index) for name, index in where.items()}
@@ -62,30 +62,52 @@ def _csv_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
         text.detach()  # the stream belongs to the caller
 
 
+def _header_columns(header: list[str], names: list[str]) -> dict[str, int]:
+    """Where each column the program reads is; a name given twice is refused, not guessed."""
+    for name in names:
+        places = [str(index + 1) for index, cell in enumerate(header) if cell == name]
+        if len(places) > 1:
+            raise UsageError(
+                f"the data's header names the column {name} twice "
+                f"(columns {', '.join(places[:-1])} and {places[-1]}): which one is meant?"
+            )
+    return {name: header.index(name) for name in names if name in header}
+
+
 def _column(rows: list[list[str]], index: int) -> list[str | None]:
     return [row[index] if index < len(row) else None for row in rows]
 
 
 def _jsonl_chunks(stream: IO[bytes], names: list[str]) -> Iterator[Chunk]:
     lines = (line for line in bounded_lines(stream, "the data", "a line of data") if line.strip())
-    first = 1
+    first, wanted = 1, set(names)
     while batch := list(islice(lines, CHUNK_ROWS)):
         objects: list[dict[str, Any]] = []
         errors: dict[int, str] = {}
         for index, line in enumerate(batch):
-            objects.append(_object(line, index, errors))
+            objects.append(_object(line, index, errors, wanted))
         columns = {name: [obj.get(name) for obj in objects] for name in names}
         yield Chunk(first, len(batch), columns, errors)
         first += len(batch)
 
 
-def _object(line: bytes, index: int, errors: dict[int, str]) -> dict[str, Any]:
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object's members in order, duplicates kept, so that a name given twice is seen."""
+
+
+def _object(line: bytes, index: int, errors: dict[int, str], wanted: set[str]) -> dict[str, Any]:
     try:
-        value = json.loads(line)
+        value = json.loads(line, object_pairs_hook=_Pairs)
     except (ValueError, RecursionError) as error:
         errors[index] = f"the row is not valid JSON ({error})"
         return {}
-    if not isinstance(value, dict):
+    if not isinstance(value, _Pairs):
         errors[index] = "the row is not a JSON object"
         return {}
-    return {unicodedata.normalize("NFC", key): cell for key, cell in value.items()}
+    row: dict[str, Any] = {}
+    for key, cell in value:
+        name = unicodedata.normalize("NFC", key)
+        if name in row and name in wanted:
+            errors[index] = f"the row names {name} twice: which value is meant?"
+        row[name] = cell
+    return row

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from backprop_cli.errors import EvaluationError
+from backprop_cli.gradient_overflow import gradient_overflow
 from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
 from backprop_cli.ops import CONST, INPUT
@@ -83,6 +84,10 @@ def evaluate(graph: Graph, bindings: Mapping[str, Any]) -> Evaluation:
     input_values = _input_values(graph, bindings)
     values = _forward(graph, input_values)
     grads, reaches = _backward(graph, values)
+    if not all(map(math.isfinite, grads)):  # one pass in C; the search only when needed
+        overflow = gradient_overflow(graph, values)
+        if overflow is not None:
+            raise overflow
     return Evaluation(graph, values, grads, reaches, input_values)
 
 
