@@ -273,7 +273,10 @@ def write(text: str, end: str = "\n") -> None:
     try:
         # color=True: click would strip the ANSI codes that --color or FORCE_COLOR
         # asked for whenever stdout is not a terminal; _use_color already decided.
-        click.echo(text if text.endswith("\n") else text + end, nl=False, color=True)
+        # file=sys.stdout: click would swap an ASCII stdout for UTF-8, where the
+        # stream as set up at start writes what it cannot encode as escapes.
+        text = text if text.endswith("\n") else text + end
+        click.echo(text, nl=False, color=True, file=sys.stdout)
         sys.stdout.flush()
     except OSError as error:
         # What stdout still holds would fail again when Python exits: let it go nowhere.

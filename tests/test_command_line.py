@@ -325,3 +325,16 @@ def test_ctrl_c_while_the_command_imports_exits_130_quietly(tmp_path: Path) -> N
     )
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip() == "backprop: interrupted"
+
+
+def test_an_ascii_stdout_gets_escapes_not_utf8(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(SCRIPT), "x*y", "x=1", "y=2"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.isascii()
+    assert b"\\u2202g/\\u2202x = y = 2" in result.stdout
