@@ -47,7 +47,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'backprop_cli' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"backprop_cli.{_HOMES[name]}"), name)
+if not TYPE_CHECKING:  # type checkers see the imports above, and submodules as modules
+
+    def __getattr__(name: str) -> Any:
+        if name not in _HOMES:
+            raise AttributeError(f"module 'backprop_cli' has no attribute {name!r}")
+        return getattr(importlib.import_module(f"backprop_cli.{_HOMES[name]}"), name)

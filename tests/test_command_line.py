@@ -19,24 +19,7 @@ from typing import Any
 
 import pytest
 
-SCRIPT = Path(sys.executable).parent / "backprop"
-
-
-def backprop(
-    *args: str, cwd: Path, stdin: str = "", **env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed command in `cwd`, colour variables cleared unless given."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        input=stdin,
-        env={**environment, "PYTHONIOENCODING": "utf-8", **env},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
+from tests.installed import SCRIPT, backprop
 
 
 def json_of(*args: str, cwd: Path) -> Any:

@@ -10,9 +10,6 @@ in this process check the rest.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,22 +18,9 @@ from click.testing import CliRunner
 from backprop_cli import EvaluationError, evaluate, parse
 from backprop_cli.cli import main
 from backprop_cli.data_cells import CellError, cell_number
+from tests.installed import backprop
 
-SCRIPT = Path(sys.executable).parent / "backprop"
 FORMATS = ["text", "jsonl", "csv"]
-
-
-def backprop(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed command in `cwd` as a whole process."""
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -12,28 +12,14 @@ import resource
 import signal
 import stat
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(sys.executable).parent / "backprop"
+from tests.installed import SCRIPT, backprop
+
 OUTPUT = "x = 1\n"  # the last line of `backprop x x=1`
-
-
-def backprop(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """Run the installed command in `cwd`."""
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        input=stdin,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
 
 
 def one_line(result: subprocess.CompletedProcess[str], status: int) -> str:
