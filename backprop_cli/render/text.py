@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
+from rich.color import ColorSystem
 from rich.console import Console
 from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -19,6 +22,7 @@ FORWARD = "green"
 GRADIENT = "red"
 HEADING = "bold"
 NOTE = "dim"
+_CONTROL_CODES = re.compile("[\x07\x08\x0b\x0c\x0d]")
 
 
 def render(evaluation: Evaluation, options: RenderOptions) -> str:
@@ -34,8 +38,9 @@ def render(evaluation: Evaluation, options: RenderOptions) -> str:
     )
     derivation = Derivation(evaluation, options.precision)
     _print_header(console, derivation)
-    _print_section(console, "Forward pass", derivation.forward(), FORWARD)
-    _print_section(console, "Backward pass", derivation.backward(), GRADIENT)
+    paint = _painter(options.color)
+    _print_section(console, "Forward pass", derivation.forward(), FORWARD, paint)
+    _print_section(console, "Backward pass", derivation.backward(), GRADIENT, paint)
     console.print()
     console.print(Text("Gradients", style=HEADING))
     if derivation.graph.inputs:
@@ -63,30 +68,51 @@ def _print_header(console: Console, derivation: Derivation) -> None:
         console.print(text, soft_wrap=True)
 
 
-def _print_section(console: Console, title: str, lines: Iterable[Line], style: str) -> None:
+Paint = Callable[[str, str], str]
+
+
+def _painter(color: bool) -> Paint:
+    """How rich writes one styled part: ANSI codes around it, or the part alone."""
+    if not color:
+        return lambda text, style: text
+    codes: dict[str, tuple[str, str]] = {}
+    for style in (FORWARD, GRADIENT, f"bold {FORWARD}", f"bold {GRADIENT}", NOTE):
+        before, _, after = (
+            Style.parse(style).render("\0", color_system=ColorSystem.STANDARD).partition("\0")
+        )
+        codes[style] = (before, after)
+    return lambda text, style: f"{codes[style][0]}{text}{codes[style][1]}" if text else ""
+
+
+def _print_section(
+    console: Console, title: str, lines: Iterable[Line], style: str, paint: Paint
+) -> None:
     console.print()
     console.print(Text(title, style=HEADING))
+    # One console.print per line cost about 0.6 ms, minutes for a long trace: the lines are
+    # written as rich would write them (soft wrap: no wrapping, control codes stripped).
+    write = console.file.write
     empty = True
     for line in lines:
-        console.print(_line_text(line, style), soft_wrap=True)
+        write(_line_text(line, style, paint))
         empty = False
     if empty:
         console.print(Text("  (no operations)", style=NOTE))
 
 
-def _line_text(line: Line, style: str) -> Text:
-    text = Text("  " + line.target)
+def _line_text(line: Line, style: str, paint: Paint) -> str:
+    parts = ["  ", line.target]
     for part in line.symbolic:
-        text.append(" = " + part)
+        parts += (" = ", part)
     for part in line.numeric:
         if part != line.result:
-            text.append(" = ")
-            text.append(part, style=style)
-    text.append(" = ")
-    text.append(line.result, style=f"bold {style}")
+            parts += (" = ", paint(part, style))
+    parts += (" = ", paint(line.result, f"bold {style}"))
     if line.note:
-        text.append(f"    ({line.note})", style=NOTE)
-    return text
+        parts.append(paint(f"    ({line.note})", NOTE))
+    parts.append("\n")
+    # Rich's Text drops these control codes; the ANSI escapes and the newline are not among them.
+    return _CONTROL_CODES.sub("", "".join(parts))
 
 
 def _gradient_table(derivation: Derivation) -> Table:
