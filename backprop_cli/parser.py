@@ -29,13 +29,23 @@ def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -
         raise UsageError(f"the program is longer than {limit}, the most a program may have")
     source = Source(_normalize(text), filename)
     builder = GraphBuilder(source, frozenset(bound))
+    if not _parsed_fast(source.text, builder):
+        # A syntax error: Lark's own parser describes it, from the start. The first builder
+        # goes first: its half-built graph doubled the memory of a rerun over a long program.
+        builder = _lark_builder()(source, frozenset(bound))
+        with _collector_paused():
+            _run_lark(source, builder)
+    return builder.finish()
+
+
+def _parsed_fast(text: str, builder: GraphBuilder) -> bool:
+    """Whether the lean parser took the whole text (False: a syntax error somewhere)."""
     try:
         with _collector_paused():
-            _run_fast(source.text, builder)
-    except lalr.Fallback:  # a syntax error: Lark's own parser describes it, from the start
-        builder = _lark_builder()(source, frozenset(bound))
-        _run_lark(source, builder)
-    return builder.finish()
+            _run_fast(text, builder)
+    except lalr.Fallback:  # returning drops the traceback, and with it the parser's stacks
+        return False
+    return True
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Text and JSON written line by line and record by record: the same bytes, also when large."""
+"""Large programs: text and JSON written line by line and record by record, the same bytes;
+syntax errors far into the text, the same messages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from backprop_cli.engine import Evaluation, evaluate
+from backprop_cli.errors import ProgramSyntaxError
 from backprop_cli.parser import parse
 from backprop_cli.render import json_out, text
 from backprop_cli.render.derivation import Derivation, Line
@@ -101,3 +103,15 @@ def test_a_sum_of_100000_terms_is_written_whole(tmp_path: Path, fmt: str) -> Non
         assert lines[-1] == "g = 450000" and ["x9", "9", "10000"] in [s.split() for s in lines]
         # ∂g/∂g, an edge for each of the 199,998 inputs of the 99,999 additions, 10 sums
         assert sum(line.startswith("  ∂g/∂") for line in lines) == 1 + 199_998 + 10
+
+
+@pytest.mark.parametrize("error", [" + * y", " y", ")", " + 1.2.3", " $"])
+def test_a_syntax_error_after_100000_terms_reads_as_after_one(error: str) -> None:
+    prefix = " + ".join(["x"] * 100_000)
+    with pytest.raises(ProgramSyntaxError) as short:
+        parse("x + x" + error)
+    with pytest.raises(ProgramSyntaxError) as long:
+        parse(prefix + error)
+    assert (long.value.message, long.value.hint) == (short.value.message, short.value.hint)
+    assert short.value.span is not None and long.value.span is not None
+    assert long.value.span.start - short.value.span.start == len(prefix) - len("x + x")
