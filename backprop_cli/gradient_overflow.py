@@ -10,6 +10,8 @@ no gradient exists there in float64, so the evaluation fails, naming the node, e
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from backprop_cli.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
@@ -38,16 +40,15 @@ def gradient_overflow(graph: Graph, values: list[float]) -> EvaluationError | No
             grads[input_id] = before + share
             documented = kink and not isfinite(local)
             if isfinite(before) and not isfinite(grads[input_id]) and not documented:
-                return _overflow(graph, node, values)
+                return overflow_error(graph, node, values)
     return None
 
 
-def _overflow(graph: Graph, node: Node, values: list[float]) -> EvaluationError:
-    shown = ", ".join(
-        f"{graph.text(i)} = {format_number(values[i])}"
-        for i in node.inputs
-        if graph.nodes[i].op != CONST
-    )
+def overflow_error(graph: Graph, node: Node, values: Sequence[Any]) -> EvaluationError:
+    """The error for a gradient that overflows at `node`, with its inputs' values if numbers."""
+    inputs = [i for i in node.inputs if graph.nodes[i].op != CONST]
+    numbers = all(isinstance(values[i], float | int) for i in inputs)
+    shown = ", ".join(f"{graph.text(i)} = {format_number(values[i])}" for i in inputs) * numbers
     message = f"the gradient overflows float64 in {graph.text(node.id)}" + (
         f" ({shown})" if shown else ""
     )

@@ -19,6 +19,7 @@ import numpy as np
 from backprop_cli.array_math import masked, masked_any, settle_allocator, unbroadcast
 from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
 from backprop_cli.errors import EvaluationError
+from backprop_cli.gradient_overflow import overflow_error
 from backprop_cli.graph import Graph, Node
 from backprop_cli.op import Op
 from backprop_cli.ops import CONST, OPS, array_ops
@@ -64,7 +65,33 @@ def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluat
         warnings.simplefilter("ignore", RuntimeWarning)
         values = _forward(graph, input_values)
         grads, reaches = _backward(graph, values)
+        if not all(_finite(grads[node.id]) for node in graph.inputs):  # the search when needed
+            overflow = _gradient_overflow(graph, values, grads)
+            if overflow is not None:
+                raise overflow
     return TensorEvaluation(graph, values, grads, reaches, input_values, shapes)
+
+
+def _gradient_overflow(graph: Graph, values: list[Any], grads: list[Any]) -> Exception | None:
+    """The first node, from the output back, that turns a finite gradient into one that is not,
+    off any kink its op notes (sqrt'(0) stays inf, as documented): an overflow, exit 1."""
+    nodes = graph.nodes
+    for node_id in range(graph.output, -1, -1):
+        node, upstream = nodes[node_id], grads[node_id]
+        if not node.inputs or not _finite(upstream):
+            continue
+        args = [values[i] for i in node.inputs]
+        if any(np.size(a) > _KINK_SEARCH_LIMIT for a in args):
+            continue  # too large to search for kinks: the infinities may be documented ones
+        wanted = [nodes[i].op != CONST for i in node.inputs]
+        shares, _ = _through(node.op, upstream, args, values[node_id], wanted)  # type: ignore[arg-type]
+        if any(s is not None and not _finite(s) for s in shares) and _kink(node.op, args) is None:  # type: ignore[arg-type]
+            return overflow_error(graph, node, values)
+    return None
+
+
+def _finite(value: Any) -> bool:
+    return math.isfinite(value) if type(value) is float else _all_finite(value)
 
 
 def _input_values(graph: Graph, bindings: Mapping[str, Any]) -> dict[str, Any]:

@@ -261,6 +261,38 @@ def test_documented_infinities_stay(
     assert evaluate(parse(program), bindings).gradients["x"] == pytest.approx(gradient)
 
 
+@pytest.mark.parametrize(
+    ("program", "bindings"),
+    [
+        ("sum(1/x)", {"x": [1e-200, 1.0]}),
+        ("sum(W @ (1/x))", {"W": [[1.0, 1.0]], "x": [1e-200, 1.0]}),  # -1/x² = -1e400
+    ],
+)
+def test_gradient_overflow_in_array_programs(program: str, bindings: dict[str, object]) -> None:
+    import numpy as np
+
+    arrays = {name: np.array(value) for name, value in bindings.items()}
+    with pytest.raises(EvaluationError, match="the gradient overflows float64"):
+        evaluate(parse(program), arrays)
+
+
+@pytest.mark.parametrize(
+    ("program", "bindings", "gradient"),
+    [
+        ("sum(sqrt(x))", {"x": [0.0, 4.0]}, [float("inf"), 0.25]),
+        ("sum(x^0.5 * 2)", {"x": [0.0, 4.0]}, [float("inf"), 0.5]),
+        ("sum(sqrt(relu(x)))", {"x": [-1.0, 4.0]}, [0.0, 0.25]),
+    ],
+)
+def test_documented_infinities_stay_in_arrays(
+    program: str, bindings: dict[str, list[float]], gradient: list[float]
+) -> None:
+    import numpy as np
+
+    arrays = {name: np.array(value) for name, value in bindings.items()}
+    assert list(evaluate(parse(program), arrays).gradients["x"]) == gradient
+
+
 def test_documented_infinity_in_data(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text("x\n0\n4\n")
