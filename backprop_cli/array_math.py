@@ -67,7 +67,7 @@ def masks_of(op: Op, upstream: Any, args: list[Any], out: Any) -> tuple[Any, ...
     A mask only covers zero local derivatives, which a finite upstream makes 0 already, so
     only a non-finite upstream costs the comparisons and the `where`s.
     """
-    if op.mask is None or _finite(upstream):
+    if op.mask is None or all_finite(upstream):
         return ()
     return op.mask(*args, out)
 
@@ -87,11 +87,13 @@ def masked_any(op: Op, upstream: Any, args: list[Any], out: Any) -> list[bool]:
     return [mask is not None and bool(np.any(mask & off)) for mask in masks]
 
 
-def _finite(value: Any) -> bool:
-    if type(value) is float:
+def all_finite(value: Any) -> bool:
+    """Whether a number, or every element of an array, is finite."""
+    if isinstance(value, float | int):
         return math.isfinite(value)
-    # One sum says so, unless the sum itself overflows; then each element.
+    # One sum says so, and costs one read, unless the sum itself overflows; then each element.
     np = numpy_module()
+    value = np.asarray(value)
     return math.isfinite(value.sum()) or bool(np.isfinite(value).all())
 
 

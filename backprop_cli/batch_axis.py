@@ -6,7 +6,6 @@ that does not is held once. These helpers keep the two apart for every operation
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -50,10 +49,3 @@ def sum_back(share: Value, arg: Value, aligned: Value, batched: bool) -> Value:
 def number(value: Value) -> Value:
     """A float for an array of no axes, else the value."""
     return float(value) if np.ndim(value) == 0 else value
-
-
-def finite(value: Value) -> bool:
-    """Whether a number, or every element of an array, is finite."""
-    if type(value) is np.ndarray:  # one sum says so, unless the sum itself overflows
-        return math.isfinite(value.sum()) or bool(np.isfinite(value).all())
-    return math.isfinite(value)

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.array_math import masked
-from backprop_cli.batch_axis import Unbatchable, align_rows, finite, number, sum_back
+from backprop_cli.array_math import all_finite, masked
+from backprop_cli.batch_axis import Unbatchable, align_rows, number, sum_back
 from backprop_cli.batch_rules import RULES, rule_of
 from backprop_cli.graph import Graph, depends_on
 from backprop_cli.op import Op
@@ -61,7 +61,7 @@ class BatchProgram:
             values, batched = forward
             grads = _backward(graph, values, batched, self.needs, size)
         mean = {name: grads[i] for name, i in zip(self.wanted, self.wanted_ids)}
-        if not all(finite(g) for g in mean.values()):
+        if not all(all_finite(g) for g in mean.values()):
             return None
         output = values[graph.output]
         total = float(output.sum()) if type(output) is np.ndarray else float(output)
@@ -85,7 +85,7 @@ def _forward(
         args = [values[i] for i in node.inputs]
         flags = [batched[i] for i in node.inputs]
         value = _apply(node.op, args, flags)  # type: ignore[arg-type]
-        if not finite(value):
+        if not all_finite(value):
             return None
         values.append(value)
         batched.append(any(flags))

@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from backprop_cli.array_math import masked, masked_any, settle_allocator, unbroadcast
+from backprop_cli.array_math import (
+    all_finite,
+    masked,
+    masked_any,
+    settle_allocator,
+    unbroadcast,
+)
 from backprop_cli.engine import Evaluation, Step, Trace, unbound_error
 from backprop_cli.errors import EvaluationError
 from backprop_cli.gradient_overflow import overflow_error
@@ -65,7 +71,7 @@ def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluat
         warnings.simplefilter("ignore", RuntimeWarning)
         values = _forward(graph, input_values)
         grads, reaches = _backward(graph, values)
-        if not all(_finite(grads[node.id]) for node in graph.inputs):  # the search when needed
+        if not all(all_finite(grads[node.id]) for node in graph.inputs):  # the search when needed
             overflow = _gradient_overflow(graph, values, grads)
             if overflow is not None:
                 raise overflow
@@ -78,20 +84,18 @@ def _gradient_overflow(graph: Graph, values: list[Any], grads: list[Any]) -> Exc
     nodes = graph.nodes
     for node_id in range(graph.output, -1, -1):
         node, upstream = nodes[node_id], grads[node_id]
-        if not node.inputs or not _finite(upstream):
+        if not node.inputs or not all_finite(upstream):
             continue
         args = [values[i] for i in node.inputs]
         if any(np.size(a) > _KINK_SEARCH_LIMIT for a in args):
             continue  # too large to search for kinks: the infinities may be documented ones
+        op: Op = node.op  # type: ignore[assignment]
         wanted = [nodes[i].op != CONST for i in node.inputs]
-        shares, _ = _through(node.op, upstream, args, values[node_id], wanted)  # type: ignore[arg-type]
-        if any(s is not None and not _finite(s) for s in shares) and _kink(node.op, args) is None:  # type: ignore[arg-type]
+        shares, _ = _through(op, upstream, args, values[node_id], wanted)
+        overflows = any(s is not None and not all_finite(s) for s in shares)
+        if overflows and _kink(op, args) is None:
             return overflow_error(graph, node, values)
     return None
-
-
-def _finite(value: Any) -> bool:
-    return math.isfinite(value) if type(value) is float else _all_finite(value)
 
 
 def _input_values(graph: Graph, bindings: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,15 +135,10 @@ def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
         except (ZeroDivisionError, OverflowError):  # plain floats: sum(A) / 0
             raise _failure(graph, node, args, math.nan) from None
         value = _as_value(value)
-        if not (math.isfinite(value) if type(value) is float else _all_finite(value)):
+        if not all_finite(value):
             raise _failure(graph, node, args, value)
         append(value)
     return values
-
-
-def _all_finite(array: Any) -> bool:
-    """Whether no element is inf or NaN: a sum is so when one is, and costs one read."""
-    return math.isfinite(array.sum()) or bool(np.isfinite(array).all())  # else an overflow?
 
 
 def _as_value(value: Any) -> Any:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
+from backprop_cli.array_math import all_finite
 from backprop_cli.engine import Evaluation
 from backprop_cli.errors import EvaluationError
 from backprop_cli.render.numbers import format_number
@@ -14,7 +12,7 @@ def non_finite_gradient(evaluation: Evaluation) -> EvaluationError | None:
     """Where the gradient first stops being finite, going back from the output, if it does."""
     graph, grads = evaluation.graph, evaluation.grads
     for node_id in range(graph.output, -1, -1):
-        if not finite(grads[node_id]):
+        if not all_finite(grads[node_id]):
             return _infinite_derivative(evaluation, node_id)
     return None
 
@@ -28,7 +26,7 @@ def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationErro
     message = f"the gradient ∂{output.name or 'out'}/∂{wrt} is not finite"
     users = [user for user in graph.nodes[node_id + 1 :] if node_id in user.inputs]
     culprit = next(
-        (u for u in users if evaluation.reaches[u.id] and finite(evaluation.grads[u.id])), None
+        (u for u in users if evaluation.reaches[u.id] and all_finite(evaluation.grads[u.id])), None
     )
     if culprit is None:
         return EvaluationError(message, graph.span(node_id))
@@ -40,12 +38,3 @@ def _infinite_derivative(evaluation: Evaluation, node_id: int) -> EvaluationErro
     where = f" at {at}" if at else ""
     message += f": {graph.text(culprit.id)} has no finite derivative{where}"
     return EvaluationError(message, graph.span(culprit.id))
-
-
-def finite(value: Any) -> bool:
-    """Whether a number, or every element of an array, is finite."""
-    if type(value) is float:
-        return math.isfinite(value)
-    import numpy as np
-
-    return bool(np.all(np.isfinite(value)))

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from backprop_cli.array_math import all_finite
 from backprop_cli.errors import EvaluationError
 from backprop_cli.training.curve import LossCurve
-from backprop_cli.training.diagnosis import finite
 from backprop_cli.training.objective import Objective
 from backprop_cli.training.optimizers import SGD, Adam
 
@@ -72,7 +72,7 @@ def train(
     try:
         for step, epoch, rows in _schedule(objective, plan, per_epoch):
             loss, grads = objective(outcome.params, rows)
-            if not all(map(finite, grads.values())):
+            if not all(map(all_finite, grads.values())):
                 raise objective.explain_gradient(outcome.params, rows)
             outcome.params = optimizer.step(outcome.params, grads)
             outcome.steps, outcome.epochs = step, epoch
