@@ -12,26 +12,31 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from backprop_cli.engine import Evaluation, Step, evaluate
-    from backprop_cli.errors import BackpropError, EvaluationError, ProgramSyntaxError, UsageError
+    from backprop_cli.core.errors import (
+        BackpropError,
+        EvaluationError,
+        ProgramSyntaxError,
+        UsageError,
+    )
+    from backprop_cli.engines.scalar import Evaluation, Step, evaluate
     from backprop_cli.graph import Graph, Node
-    from backprop_cli.parser import parse
+    from backprop_cli.language.parser import parse
 
 __version__ = "0.1.0"
 
 # The API is imported on first use, so that the command's entry point can catch a Ctrl-C
 # that comes while the rest of the package is still importing.
 _HOMES = {
-    "BackpropError": "errors",
-    "Evaluation": "engine",
-    "EvaluationError": "errors",
+    "BackpropError": "core.errors",
+    "Evaluation": "engines.scalar",
+    "EvaluationError": "core.errors",
     "Graph": "graph",
     "Node": "graph",
-    "ProgramSyntaxError": "errors",
-    "Step": "engine",
-    "UsageError": "errors",
-    "evaluate": "engine",
-    "parse": "parser",
+    "ProgramSyntaxError": "core.errors",
+    "Step": "engines.scalar",
+    "UsageError": "core.errors",
+    "evaluate": "engines.scalar",
+    "parse": "language.parser",
 }
 __all__ = [
     "BackpropError",

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from backprop_cli.errors import Span
-from backprop_cli.op import Op
-from backprop_cli.ops import CONST, INPUT
-from backprop_cli.source import Source
+from backprop_cli.core.errors import Span
+from backprop_cli.core.source import Source
+from backprop_cli.ops.op import Op
+from backprop_cli.ops.table import CONST, INPUT
 
 
 class Node(NamedTuple):

@@ -11,7 +11,7 @@ INTERRUPTED = 130
 def main() -> None:
     """Import the command, then run it."""
     try:
-        from backprop_cli.cli import main as command
+        from backprop_cli.cli.main import main as command
     except KeyboardInterrupt:
         sys.stderr.write("\nbackprop: interrupted\n")
         sys.exit(INTERRUPTED)

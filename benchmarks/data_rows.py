@@ -63,7 +63,9 @@ def child(kind: str, path: Path) -> float:
     """Seconds for one case in this process (the compute cases exclude reading the file)."""
     import numpy as np
 
-    from backprop_cli import data_mode, data_rows, parse
+    from backprop_cli import parse
+    from backprop_cli.inputs import data_table as data_rows
+    from backprop_cli.modes import data_sweep as data_mode
 
     if kind == "loadtxt":  # end to end by hand: read, pass, sum
         start = time.perf_counter()

@@ -2,7 +2,7 @@
 
     python benchmarks/literals.py [--sizes 10000,100000] [--rounds 5]
 
-Each size is parsed in this process (`backprop_cli.parser.parse` of `s = sum([1.5, …])`),
+Each size is parsed in this process (`backprop_cli.language.parser.parse` of `s = sum([1.5, …])`),
 interleaved round by round; the figures are the minimum CPU time (time.process_time) over the
 rounds, which other jobs on the machine inflate less than the wall clock. Before the lean
 parser extended its list of items in place, the ratio was about 100 (21 s at 10^5).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from backprop_cli.parser import parse
+from backprop_cli.language.parser import parse
 
 
 def literal(size: int) -> str:

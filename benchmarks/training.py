@@ -149,7 +149,7 @@ def numpy_network(epochs: int) -> Params:
 
 def backprop_loop(case: Case, epochs: int) -> Callable[[], Params]:
     """backprop's own loop through its Python API, the graph and objective built once."""
-    from backprop_cli.parser import parse
+    from backprop_cli.language.parser import parse
     from backprop_cli.training.data import DataSet
     from backprop_cli.training.loop import Plan, train
     from backprop_cli.training.objective import Objective

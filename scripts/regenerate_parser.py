@@ -1,4 +1,4 @@
-"""Regenerate backprop_cli/_lark_parser.py and _parse_tables.py from grammar/program.lark.
+"""Regenerate backprop_cli/language/_lark_parser.py and _parse_tables.py from grammar/program.lark.
 
 The first is Lark's standalone LALR parser: the tool starts without importing Lark or
 rebuilding the grammar's tables, and uses it to describe syntax errors. The second holds
@@ -59,8 +59,8 @@ def _header() -> str:
 def generate_tables() -> str:
     """_parse_tables.py from the standalone parser just written."""
     sys.path.insert(0, str(ROOT))
-    from backprop_cli import _lark_parser as standalone
-    from backprop_cli import lalr_tables
+    from backprop_cli.language import _lark_parser as standalone
+    from backprop_cli.language import tables as lalr_tables
 
     return lalr_tables.source(lalr_tables.tables(standalone.DATA, standalone.MEMO), _header())
 

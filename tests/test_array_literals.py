@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
-from backprop_cli.ops import CONST, INPUT
-from backprop_cli.tensor_ops import STACK
+from backprop_cli.ops.arrays import STACK
+from backprop_cli.ops.table import CONST, INPUT
 
 
 def test_a_literal_assignment_defines_an_input_with_its_gradient() -> None:

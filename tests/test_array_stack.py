@@ -19,11 +19,11 @@ from test_diagrams import expected_dot_texts, expected_mermaid_labels, maths_flo
 from test_tensors import Reference, check_against_numpy, random_bindings, run
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
-from backprop_cli.ops import CONST, INPUT
+from backprop_cli.ops.arrays import STACK
+from backprop_cli.ops.table import CONST, INPUT
 from backprop_cli.render import FORMATS
 from backprop_cli.render.diagram import build
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.tensor_ops import STACK
 
 # --- gradients against central differences -----------------------------------------
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_cli import batch
-from backprop_cli.cli import main
-from backprop_cli.progress import progress_lines
+from backprop_cli.cli.main import main
+from backprop_cli.modes import programs as batch
+from backprop_cli.modes.progress import progress_lines
 from backprop_cli.render import records
 
 BINDINGS = ["x=1", "y=3", "z=-3"]
@@ -276,10 +276,10 @@ def test_a_one_liner_does_not_import_numpy() -> None:
 
 def test_a_text_one_liner_imports_no_batch_csv_or_json() -> None:
     code = (
-        "import sys; from backprop_cli.cli import main\n"
+        "import sys; from backprop_cli.cli.main import main\n"
         "try: main(['x*y', 'x=1', 'y=2'])\n"
         "except SystemExit: pass\n"
-        "print(sorted({'backprop_cli.batch', 'csv', 'json'} & set(sys.modules)))"
+        "print(sorted({'backprop_cli.modes.programs', 'csv', 'json'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "[]"
@@ -337,7 +337,7 @@ def test_progress_lines_pass_every_line_through(mixed: Path) -> None:
 
 
 def test_workers_do_not_import_rich() -> None:
-    code = "import sys, backprop_cli.batch; print('rich' in sys.modules)"
+    code = "import sys, backprop_cli.modes.programs; print('rich' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
 

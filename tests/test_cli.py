@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from backprop_cli.render import FORMATS
 
 SCRIPT = Path(sys.executable).parent / "backprop"

@@ -290,16 +290,16 @@ def test_every_name_a_program_reads_can_be_bound(name: str, tmp_path: Path) -> N
 
 def test_ctrl_c_while_the_command_imports_exits_130_quietly(tmp_path: Path) -> None:
     # The entry point imports the package's API lazily and the command inside a try, so a
-    # Ctrl-C during those imports is caught; here it is raised where `backprop_cli.cli` loads.
+    # Ctrl-C during those imports is caught; here it is raised where `backprop_cli.cli.main` loads.
     code = (
         "import builtins, sys\n"
         "real = builtins.__import__\n"
         "def interrupted(name, *args, **kwargs):\n"
-        "    if name == 'backprop_cli.cli':\n"
+        "    if name == 'backprop_cli.cli.main':\n"
         "        raise KeyboardInterrupt\n"
         "    return real(name, *args, **kwargs)\n"
         "from backprop_cli import launch\n"
-        "assert 'backprop_cli.engine' not in sys.modules, 'the API loads eagerly'\n"
+        "assert 'backprop_cli.engines.scalar' not in sys.modules, 'the API loads eagerly'\n"
         "builtins.__import__ = interrupted\n"
         "launch.main()\n"
     )

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from backprop_cli import EvaluationError, evaluate, parse
-from backprop_cli.cli import main
-from backprop_cli.data_cells import CellError, cell_number
+from backprop_cli.cli.main import main
+from backprop_cli.inputs.data_cells import CellError, cell_number
 from tests.installed import backprop
 
 FORMATS = ["text", "jsonl", "csv"]

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from backprop_cli import EvaluationError, evaluate, parse
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 # Every operator, with domains kept valid by the data below (x in [0.1, 3], y in [-2, 2]).
 PROGRAMS = [
@@ -72,7 +72,7 @@ def test_chunks_keep_row_numbers_and_results(
     path = write_csv(tmp_path / "points.csv", points(50))
     args = ["x*y + log(x)", "--data", str(path), "--format", "csv"]
     whole = run(args)
-    monkeypatch.setattr("backprop_cli.data_rows.CHUNK_ROWS", 7)
+    monkeypatch.setattr("backprop_cli.inputs.data_table.CHUNK_ROWS", 7)
     assert run(args) == whole
     assert [row["row"] for row in csv.DictReader(io.StringIO(whole[1]))] == [
         str(i) for i in range(1, 51)

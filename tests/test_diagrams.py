@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from renderers import ROOT, Drawn, mermaid_labels, svg_texts
 
 from backprop_cli import evaluate, parse
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 from backprop_cli.render import dot, mermaid
 from backprop_cli.render.diagram import (
     CONSTANT_SHAPE,

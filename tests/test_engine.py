@@ -10,9 +10,9 @@ from contextlib import contextmanager
 import pytest
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
-from backprop_cli.engine import Evaluation
-from backprop_cli.op import Op
-from backprop_cli.ops import INPUT, OPS, POW_CONSTANT_EXPONENT
+from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.ops.op import Op
+from backprop_cli.ops.table import INPUT, OPS, POW_CONSTANT_EXPONENT
 
 
 def run(source: str, **bindings: float) -> Evaluation:

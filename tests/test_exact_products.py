@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.exact_products import EXACT_LIMIT, matmul
+from backprop_cli.ops.exact_products import EXACT_LIMIT, matmul
 
 
 def exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 pytest_plugins = ["pytester"]  # to run the golden fixture itself
 

@@ -13,9 +13,9 @@ from typing import Any
 import lark
 import pytest
 
-from backprop_cli import _lark_parser as standalone
-from backprop_cli import _parse_tables
-from backprop_cli.grammar import grammar_path
+from backprop_cli.language import _lark_parser as standalone
+from backprop_cli.language import _parse_tables
+from backprop_cli.language.grammar import grammar_path
 
 ROOT = Path(__file__).resolve().parent.parent
 

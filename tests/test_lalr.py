@@ -7,11 +7,19 @@ import sys
 
 import pytest
 
-from backprop_cli import BackpropError, lalr, lalr_tables
-from backprop_cli import _lark_parser as standalone
-from backprop_cli.graph_builder import GraphBuilder
-from backprop_cli.parser import _fast_tables, _lark_builder, _normalize, _run_fast, _run_lark
-from backprop_cli.source import Source
+from backprop_cli import BackpropError
+from backprop_cli.core.source import Source
+from backprop_cli.language import _lark_parser as standalone
+from backprop_cli.language import lalr
+from backprop_cli.language import tables as lalr_tables
+from backprop_cli.language.builder import GraphBuilder
+from backprop_cli.language.parser import (
+    _fast_tables,
+    _lark_builder,
+    _normalize,
+    _run_fast,
+    _run_lark,
+)
 
 PROGRAMS = [
     "(x+y)*z",
@@ -69,8 +77,8 @@ def test_written_tables_are_the_standalone_parsers() -> None:
 
 def test_a_start_does_not_import_the_standalone_parser() -> None:
     code = (
-        "import sys; from backprop_cli.cli import main; from backprop_cli import parse; "
-        "parse('(x+y)*z'); print('backprop_cli._lark_parser' in sys.modules)"
+        "import sys; from backprop_cli.cli.main import main; from backprop_cli import parse; "
+        "parse('(x+y)*z'); print('backprop_cli.language._lark_parser' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

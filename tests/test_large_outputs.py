@@ -13,9 +13,9 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from backprop_cli.engine import Evaluation, evaluate
-from backprop_cli.errors import ProgramSyntaxError
-from backprop_cli.parser import parse
+from backprop_cli.core.errors import ProgramSyntaxError
+from backprop_cli.engines.scalar import Evaluation, evaluate
+from backprop_cli.language.parser import parse
 from backprop_cli.render import json_out, text
 from backprop_cli.render.derivation import Derivation, Line
 from backprop_cli.render.options import RenderOptions

@@ -17,18 +17,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backprop_cli import batch
-from backprop_cli.array_values import ArrayReader
-from backprop_cli.bindings import parse_bindings
-from backprop_cli.errors import UsageError
-from backprop_cli.limits import (
+from backprop_cli.core.errors import UsageError
+from backprop_cli.core.limits import (
     MAX_BINDING_ELEMENTS,
     MAX_ELEMENTS,
     MAX_PROGRAM_BYTES,
     MAX_TEXT_FILE_BYTES,
     bytes_text,
 )
-from backprop_cli.parser import parse
+from backprop_cli.inputs.array_values import ArrayReader
+from backprop_cli.inputs.bindings import parse_bindings
+from backprop_cli.language.parser import parse
+from backprop_cli.modes import programs as batch
 
 SCRIPT = Path(sys.executable).parent / "backprop"
 ZERO = "/dev/zero"

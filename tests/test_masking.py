@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backprop_cli.batched_engine import BatchProgram
-from backprop_cli.engine import evaluate
-from backprop_cli.ops import OPS, array_ops
-from backprop_cli.parser import parse
-from backprop_cli.tensor_engine import evaluate_tensors
+from backprop_cli.engines.arrays import evaluate_tensors
+from backprop_cli.engines.batched import BatchProgram
+from backprop_cli.engines.scalar import evaluate
+from backprop_cli.language.parser import parse
+from backprop_cli.ops.table import OPS, array_ops
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.objective import Objective
 

@@ -58,8 +58,8 @@ def test_wheel_ships_grammar_and_parser(installed: Path) -> None:
     assert (package / "grammar" / "program.lark").read_text(encoding="utf-8") == (
         ROOT / "grammar" / "program.lark"
     ).read_text(encoding="utf-8")
-    assert (package / "_lark_parser.py").is_file()
-    assert (package / "_parse_tables.py").is_file()
+    assert (package / "language" / "_lark_parser.py").is_file()
+    assert (package / "language" / "_parse_tables.py").is_file()
 
 
 @pytest.mark.slow
@@ -76,7 +76,7 @@ def test_console_script_runs_from_another_directory(installed: Path, tmp_path: P
 
 @pytest.mark.slow
 def test_installed_package_finds_its_own_grammar(installed: Path, tmp_path: Path) -> None:
-    code = "from backprop_cli.grammar import grammar_path; print(grammar_path())"
+    code = "from backprop_cli.language.grammar import grammar_path; print(grammar_path())"
     result = _run(installed, str(installed / "bin" / "python"), "-c", code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).is_relative_to(_site_packages(installed))

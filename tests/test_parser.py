@@ -7,7 +7,7 @@ import math
 import pytest
 
 from backprop_cli import BackpropError, EvaluationError, Graph, ProgramSyntaxError, parse
-from backprop_cli.ops import CONST, INPUT
+from backprop_cli.ops.table import CONST, INPUT
 
 Expected = str | type[BackpropError]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 GENERATED = {".mmd", ".dot", ".md"}  # diagrams written next to a program (test_diagrams.py)

@@ -282,7 +282,7 @@ def test_a_non_scalar_output_says_which_reduction_to_add(program: str, hint: str
 def test_a_scalar_one_liner_does_not_import_numpy(args: tuple[str, ...]) -> None:
     code = (
         "import sys\n"
-        "from backprop_cli.cli import main\n"
+        "from backprop_cli.cli.main import main\n"
         f"try:\n    main({list(args)!r})\n"
         "except SystemExit as e:\n    assert not e.code, e.code\n"
         "print('numpy' in sys.modules, file=sys.stderr)\n"
@@ -298,7 +298,7 @@ def test_an_array_binding_does_import_numpy() -> None:
     # The check above must be able to fail: here the same probe says True.
     code = (
         "import sys\n"
-        "from backprop_cli.cli import main\n"
+        "from backprop_cli.cli.main import main\n"
         "try:\n    main(['sum(x)', 'x=[1, 2]'])\n"
         "except SystemExit:\n    pass\n"
         "print('numpy' in sys.modules, file=sys.stderr)\n"

@@ -19,11 +19,11 @@ from renderers import Drawn, check_all, mermaid_labels, svg_texts
 from test_diagrams import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 
 from backprop_cli import evaluate, parse
-from backprop_cli.cli import main
+from backprop_cli.cli.main import main
+from backprop_cli.ops.arrays import TENSOR_OPS
 from backprop_cli.render import json_out
 from backprop_cli.render.diagram import SHOWN_ELEMENTS, Diagram, build
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.tensor_ops import TENSOR_OPS
 
 Golden = Callable[[str, str], None]
 EXTENSIONS = {"text": "txt", "json": "json", "mermaid": "mmd", "dot": "dot", "markdown": "md"}

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import evaluate, parse
-from backprop_cli.errors import EvaluationError
+from backprop_cli.core.errors import EvaluationError
 
 Reference = Callable[[Mapping[str, Any]], Any]
 SEED_003 = (
@@ -562,8 +562,8 @@ def test_cross_entropy_matches_central_differences(
 
 
 def test_every_array_operation_is_covered() -> None:
-    from backprop_cli.ops import OPS
-    from backprop_cli.tensor_ops import TENSOR_OPS
+    from backprop_cli.ops.arrays import TENSOR_OPS
+    from backprop_cli.ops.table import OPS
 
     sources = " ".join(case[1] for case in CASES) + " cross_entropy(" + " - +"
     spelled = {"add": "+", "sub": " - ", "mul": "*", "div": "/", "neg": "-", "pow": "^"}
@@ -629,7 +629,7 @@ def _numpy_shape(f: Callable[..., Any], *shapes: tuple[int, ...]) -> tuple[int, 
 def test_broadcast_and_matmul_shapes_agree_with_numpy(
     a: tuple[int, ...], b: tuple[int, ...]
 ) -> None:
-    from backprop_cli.shapes import ShapeError, broadcast, matmul_shape
+    from backprop_cli.core.shapes import ShapeError, broadcast, matmul_shape
 
     for rule, f in [(broadcast, np.add), (matmul_shape, np.matmul)]:
         expected = _numpy_shape(f, a, b)
@@ -642,7 +642,7 @@ def test_broadcast_and_matmul_shapes_agree_with_numpy(
 @settings(max_examples=200, deadline=None)
 @given(shape=small_shapes.filter(len), axis=st.integers(-5, 4))
 def test_reduced_shapes_agree_with_numpy(shape: tuple[int, ...], axis: int) -> None:
-    from backprop_cli.shapes import ShapeError, reduced_shape, same_axis_shape
+    from backprop_cli.core.shapes import ShapeError, reduced_shape, same_axis_shape
 
     expected = _numpy_shape(lambda a: np.sum(a, axis=axis), shape)
     try:

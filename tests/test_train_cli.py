@@ -288,7 +288,7 @@ def test_a_non_finite_gradient_names_the_node(points: Path) -> None:
 
 def test_ctrl_c_prints_the_parameters_reached_and_exits_130() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "backprop_cli.cli", "train", QUADRATIC, "--wrt", "a,b", "a=0",
+        [sys.executable, "-m", "backprop_cli.cli.main", "train", QUADRATIC, "--wrt", "a,b", "a=0",
          "b=0", "--steps", "100000000", "--format", "jsonl"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli.parser import parse
+from backprop_cli.language.parser import parse
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.loop import Plan, final_loss, train
 from backprop_cli.training.objective import Objective
@@ -299,7 +299,7 @@ def test_a_loss_that_no_row_changes_is_its_own_mean(program: str) -> None:
 
 
 def test_a_batch_whose_losses_sum_past_float64_is_an_error_not_a_crash() -> None:
-    from backprop_cli.errors import EvaluationError
+    from backprop_cli.core.errors import EvaluationError
 
     data = DataSet({"x": [1e308, 1e308]}, 2, "big.csv")
     objective = Objective(parse("J = w * x"), {}, ["w"], data)

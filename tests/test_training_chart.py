@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_cli.errors import UsageError
+from backprop_cli.core.errors import UsageError
 from backprop_cli.training.chart import loss_chart, wants_log_scale
 from backprop_cli.training.plot import check_plot_path, save_plot
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backprop_cli.engine import Evaluation
+from backprop_cli.engines.scalar import Evaluation
 from backprop_cli.render.options import RenderOptions
 from backprop_cli.render.records import CsvWriter, summary
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_cli.engine import Evaluation, Step
+from backprop_cli.core.numbers import format_number, parenthesized
+from backprop_cli.core.shapes import shape_label
+from backprop_cli.engines.scalar import Evaluation, Step
 from backprop_cli.graph import is_leaf
-from backprop_cli.op import Op
+from backprop_cli.ops.arrays import VARIADIC
+from backprop_cli.ops.op import Op
 from backprop_cli.render.names import display_names
-from backprop_cli.render.numbers import format_number, parenthesized
-from backprop_cli.shapes import shape_label
-from backprop_cli.tensor_ops import VARIADIC
 
 
 @dataclass(frozen=True, slots=True)

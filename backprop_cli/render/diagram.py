@@ -6,15 +6,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_cli.engine import Evaluation, Step
+from backprop_cli.core.numbers import format_number
+from backprop_cli.core.shapes import shape_label
+from backprop_cli.engines.scalar import Evaluation, Step
 from backprop_cli.graph import Graph, Node, is_leaf
-from backprop_cli.op import Op
-from backprop_cli.ops import CONST, INPUT
+from backprop_cli.ops.arrays import VARIADIC
+from backprop_cli.ops.op import Op
+from backprop_cli.ops.table import CONST, INPUT
 from backprop_cli.render.names import display_names
-from backprop_cli.render.numbers import format_number
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.shapes import shape_label
-from backprop_cli.tensor_ops import VARIADIC
 
 INPUT_SHAPE, CONSTANT_SHAPE, OPERATION_SHAPE, VALUE_SHAPE = "input", "constant", "op", "value"
 # An edge writes out an array of up to this many elements; a larger one by its size alone

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring as _string
 from typing import Any
 
-from backprop_cli.engine import Evaluation
+from backprop_cli.core.numbers import json_number
+from backprop_cli.engines.scalar import Evaluation
 from backprop_cli.graph import Node
-from backprop_cli.op import Op
-from backprop_cli.ops import CONST
+from backprop_cli.ops.op import Op
+from backprop_cli.ops.table import CONST
 from backprop_cli.render.names import display_names
-from backprop_cli.render.numbers import json_number
 from backprop_cli.render.options import RenderOptions
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import count
 
+from backprop_cli.core.numbers import format_number
 from backprop_cli.graph import Graph
-from backprop_cli.ops import CONST
-from backprop_cli.render.numbers import format_number
+from backprop_cli.ops.table import CONST
 
 _INTERMEDIATE_LETTERS = "pqrstuvw"
 _OUTPUT_NAMES = ("g", "f", "h", "out")

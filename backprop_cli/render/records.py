@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from backprop_cli.render.numbers import format_number, json_number
+from backprop_cli.core.numbers import format_number, json_number
 from backprop_cli.render.options import RenderOptions
 
 if TYPE_CHECKING:  # the engine imports render.numbers: no cycle at run time
-    from backprop_cli.engine import Evaluation
-    from backprop_cli.errors import BackpropError
+    from backprop_cli.core.errors import BackpropError
+    from backprop_cli.engines.scalar import Evaluation
 
 # A JSON-ready dict: "line" or "row", then the --format json fields or "error".
 Record = dict[str, Any]

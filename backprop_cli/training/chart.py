@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backprop_cli.render.numbers import format_number
+from backprop_cli.core.numbers import format_number
 
 # A cell holds 0–8 eighths of a block, so a row has eight levels of resolution.
 _BLOCKS = " ▁▂▃▄▅▆▇█"

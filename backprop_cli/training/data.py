@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_cli.data_each_row import cell_value
-from backprop_cli.data_rows import format_of, read_chunks
-from backprop_cli.errors import EvaluationError, UsageError
+from backprop_cli.core.errors import EvaluationError, UsageError
 from backprop_cli.graph import Graph
-from backprop_cli.program_input import open_input
+from backprop_cli.inputs.data_table import format_of, read_chunks
+from backprop_cli.inputs.program_files import open_input
+from backprop_cli.modes.data_rows import cell_value
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from backprop_cli.array_math import all_finite
-from backprop_cli.engine import Evaluation
-from backprop_cli.errors import EvaluationError
-from backprop_cli.render.numbers import format_number
+from backprop_cli.core.errors import EvaluationError
+from backprop_cli.core.numbers import format_number
+from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.ops.array_math import all_finite
 
 
 def non_finite_gradient(evaluation: Evaluation) -> EvaluationError | None:

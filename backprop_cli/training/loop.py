@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_cli.array_math import all_finite
-from backprop_cli.errors import EvaluationError
+from backprop_cli.core.errors import EvaluationError
+from backprop_cli.ops.array_math import all_finite
 from backprop_cli.training.curve import LossCurve
 from backprop_cli.training.objective import Objective
 from backprop_cli.training.optimizers import SGD, Adam

@@ -12,14 +12,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from backprop_cli.engine import evaluate
-from backprop_cli.errors import EvaluationError
+from backprop_cli.core.errors import EvaluationError
+from backprop_cli.engines.scalar import evaluate
 from backprop_cli.graph import Graph, depends_on
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.diagnosis import non_finite_gradient
 
 if TYPE_CHECKING:
-    from backprop_cli.batched_engine import BatchProgram  # imports NumPy: only when batching
+    from backprop_cli.engines.batched import BatchProgram  # imports NumPy: only when batching
 
 Value = Any  # a float or a float64 NumPy array
 Result = tuple[float, dict[str, Value]]  # the loss and its gradient for each parameter
@@ -58,7 +58,7 @@ class Objective:
 
     def _over_batch(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result | None:
         """The batch evaluated at once; None to go row by row (the engine then says what failed)."""
-        from backprop_cli.batched_engine import BatchProgram, Unbatchable, batchable
+        from backprop_cli.engines.batched import BatchProgram, Unbatchable, batchable
 
         if self._batch_program is None:  # the first batch
             self._at_row(params, rows[0])  # shapes and bindings, checked with the engine's words
@@ -78,7 +78,7 @@ class Objective:
             return self._lean.mean({}, bindings) or self._single(bindings)  # None: not finite
         result = self._single(bindings)  # the first step: shapes checked, in the engine's words
         if self.graph.tensor or not all(type(v) is float for v in bindings.values()):
-            from backprop_cli.batched_engine import BatchProgram
+            from backprop_cli.engines.batched import BatchProgram
 
             self._lean = BatchProgram(self.graph, self.wrt)
         return result
@@ -127,7 +127,7 @@ class Objective:
         return EvaluationError("the gradient is not finite")
 
     def _over_columns(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result:
-        from backprop_cli.data_mode import sweep
+        from backprop_cli.modes.data_sweep import sweep
 
         inputs = {**self._batch_columns(rows), **self.fixed, **params}
         if self._needs is None:

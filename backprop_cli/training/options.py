@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from backprop_cli.errors import UsageError
+from backprop_cli.core.errors import UsageError
 from backprop_cli.training.loop import Plan
 from backprop_cli.training.optimizers import Settings
 

@@ -9,8 +9,8 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from backprop_cli.errors import UsageError
-from backprop_cli.output_file import check_output, write_output
+from backprop_cli.core.errors import UsageError
+from backprop_cli.render.output_file import check_output, write_output
 from backprop_cli.training.chart import wants_log_scale
 
 if TYPE_CHECKING:

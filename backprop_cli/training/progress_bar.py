@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from backprop_cli.render.numbers import format_number
+from backprop_cli.core.numbers import format_number
 from backprop_cli.training.loop import Step
 
 _REDRAW_SECONDS = 0.1  # a redraw costs more than a step of a small program

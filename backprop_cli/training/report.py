@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backprop_cli.render.numbers import format_number, json_number
+from backprop_cli.core.numbers import format_number, json_number
 from backprop_cli.render.records import error_fields
 from backprop_cli.training.loop import Outcome, Plan, Step
 from backprop_cli.training.optimizers import Settings

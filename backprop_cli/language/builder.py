@@ -1,0 +1,257 @@
+"""GraphBuilder: the parser's callbacks, which append graph nodes as each rule is reduced."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from backprop_cli.core.errors import EvaluationError, ProgramSyntaxError, Span
+from backprop_cli.core.source import Source
+from backprop_cli.graph import Graph, Node
+from backprop_cli.language import folding
+from backprop_cli.ops.arrays import STACK, TENSOR_OPS
+from backprop_cli.ops.op import Op
+from backprop_cli.ops.table import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, POW_CONSTANT_EXPONENT
+
+if TYPE_CHECKING:  # the tokens come from lalr.py or, for syntax errors, Lark's own parser
+    from backprop_cli.language import _lark_parser as lark
+
+# A parse result on the value stack: (node id or -1 for a folded constant, value, start, end).
+Handle = tuple[int, float, int, int]
+_FOLDED = -1
+_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+_ADD, _SUB, _MUL, _DIV, _POW = (OPS[name] for name in ("add", "sub", "mul", "div", "pow"))
+_MATMUL = TENSOR_OPS["matmul"]
+
+
+class GraphBuilder:
+    """Parser callbacks, one per rule alias: each appends nodes and returns a Handle.
+
+    Plain methods taking the rule's children as arguments; parser.py wraps them with Lark's
+    v_args only for the parser that describes syntax errors.
+    """
+
+    def __init__(self, source: Source, bound: frozenset[str]) -> None:
+        self.source = source
+        self.bound = bound
+        self.nodes: list[Node] = []
+        self.names: dict[str, int] = {}  # name -> node id, for every name seen so far
+        self.computed: dict[str, int] = {}  # names the program computes from inputs
+        self.assigned: set[str] = set()
+        self.first_use: dict[str, int] = {}  # name -> offset of its first use
+        self.last: Handle | None = None
+        self.tensor = False  # an array operation was seen: the program runs on NumPy
+
+    # --- statements ---------------------------------------------------------
+
+    def start(self, *statements: Handle) -> None:
+        self.last = statements[-1] if statements else None
+
+    def output(self, handle: Handle) -> Handle:
+        return handle
+
+    def assign(self, name: lark.Token, handle: Handle) -> Handle:
+        self._check_assignable(name)
+        node_id, value, start, end = handle
+        if node_id == _FOLDED:  # a constant right side makes an input with a default
+            node_id = self._append(INPUT, (), str(name), value, name.start_pos, end)
+        elif self.nodes[node_id].name is None and self.nodes[node_id].op != CONST:
+            self.nodes[node_id] = self.nodes[node_id]._replace(name=str(name))
+            self.computed[str(name)] = node_id
+        else:  # `b = a`: another name for the same node
+            self.computed[str(name)] = node_id
+        self.names[str(name)] = node_id
+        self.assigned.add(str(name))
+        return (node_id, value, start, end)
+
+    def _check_assignable(self, name: lark.Token) -> None:
+        text = str(name)
+        if text in self.assigned:
+            raise ProgramSyntaxError(
+                f"{text} is assigned twice (each name is assigned once)", self._span(name)
+            )
+        if text in self.first_use:
+            where = self.source.where(self.first_use[text])
+            raise ProgramSyntaxError(
+                f"{text} is used {where} before it is assigned here", self._span(name)
+            )
+
+    # --- atoms ----------------------------------------------------------------
+
+    def number(self, token: lark.Token) -> Handle:
+        value = float(token)
+        if not math.isfinite(value):
+            raise EvaluationError(f"the number {token} is too large for float64", self._span(token))
+        return (_FOLDED, value, token.start_pos, token.end_pos)
+
+    def name(self, token: lark.Token) -> Handle:
+        text = str(token)
+        start, end = token.start_pos, token.end_pos
+        node_id = self.names.get(text)
+        if node_id is not None:
+            return (node_id, 0.0, start, end)
+        self.first_use.setdefault(text, start)
+        if text in CONSTANTS and text not in self.bound:
+            return (_FOLDED, CONSTANTS[text], start, end)
+        node_id = self._append(INPUT, (), text, None, start, end)
+        self.names[text] = node_id
+        return (node_id, 0.0, start, end)
+
+    def group(self, lpar: lark.Token, handle: Handle, rpar: lark.Token) -> Handle:
+        return (handle[0], handle[1], lpar.start_pos, rpar.end_pos)
+
+    def array(self, lsqb: lark.Token, *rest: Any) -> Handle:
+        *items, rsqb = rest
+        self.tensor = True
+        span = Span(self.source, lsqb.start_pos, rsqb.end_pos)
+        if all(item[0] == _FOLDED for item in items):  # numbers only: one constant array
+            values = [item[1] for item in items]
+            return (_FOLDED, folding.array_of(values, span), span.start, span.end)
+        # Items' shapes may come from bindings: the tensor engine checks them, as for `@`.
+        return self._apply(STACK, items, span.start, span.end)
+
+    def call(self, name: lark.Token, lpar: lark.Token, *rest: Any) -> Handle:
+        *arguments, rpar = rest
+        op = self._function(name, len(arguments), rpar)
+        if len(arguments) > op.arity:  # sum(A, 0): the axis is part of the operation
+            op = self._with_axis(op, arguments.pop())
+        elif op is _POW:
+            op = _power(arguments[1])
+        return self._apply(op, arguments, name.start_pos, rpar.end_pos)
+
+    def _with_axis(self, op: Op, handle: Handle) -> Op:
+        node_id, value, start, end = handle
+        if node_id != _FOLDED or not isinstance(value, float) or not value.is_integer():
+            raise ProgramSyntaxError(
+                f"the axis of {op.name}() must be a whole number such as 0 or -1",
+                Span(self.source, start, end),
+            )
+        assert op.axis_of is not None
+        return op.axis_of(int(value))
+
+    def _function(self, name: lark.Token, count: int, rpar: lark.Token) -> Op:
+        op = FUNCTIONS.get(str(name))
+        if op is None:
+            raise ProgramSyntaxError(
+                f"unknown function {name}()", self._span(name), hint=_suggest_function(str(name))
+            )
+        if count != op.arity and not (op.axis_of and count == op.arity + 1):
+            wanted = f"{op.arity} argument" + ("s" if op.arity != 1 else "")
+            raise ProgramSyntaxError(
+                f"{name}() takes {wanted}, not {count}",
+                Span(self.source, name.start_pos, rpar.end_pos),
+                hint=f"usage: {_usage(op)}",
+            )
+        return op
+
+    # --- operators ----------------------------------------------------------
+
+    def add(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._binary(_ADD, a, b)
+
+    def sub(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._binary(_SUB, a, b)
+
+    def mul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._binary(_MUL, a, b)
+
+    def div(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._binary(_DIV, a, b)
+
+    def pow(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._binary(_power(b), a, b)
+
+    def matmul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+        return self._apply(_MATMUL, (a, b), a[2], b[3])
+
+    def neg(self, op: lark.Token, a: Handle) -> Handle:
+        return self._apply(OPS["neg"], (a,), op.start_pos, a[3])
+
+    def pos(self, op: lark.Token, a: Handle) -> Handle:
+        return (a[0], a[1], op.start_pos, a[3])
+
+    # --- building -----------------------------------------------------------
+
+    def _binary(self, op: Op, a: Handle, b: Handle) -> Handle:
+        # _apply for two inputs, written out: most nodes of a large program come here.
+        left, right, start, end = a[0], b[0], a[2], b[3]
+        if left == _FOLDED or right == _FOLDED:
+            if left == right:
+                return (_FOLDED, self._fold(op, (a, b), start, end), start, end)
+            left, right = self._materialize(a), self._materialize(b)
+        node_id = len(self.nodes)
+        self.nodes.append(Node(node_id, op, (left, right), None, None, start, end))
+        return (node_id, 0.0, start, end)
+
+    def _apply(self, op: Op, handles: Any, start: int, end: int) -> Handle:
+        self.tensor = self.tensor or op.tensor  # and array ops are not folded: shapes first
+        if not op.tensor and all(handle[0] == _FOLDED for handle in handles):
+            return (_FOLDED, self._fold(op, handles, start, end), start, end)
+        inputs = tuple(self._materialize(handle) for handle in handles)
+        return (self._append(op, inputs, None, None, start, end), 0.0, start, end)
+
+    def _fold(self, op: Op, handles: Any, start: int, end: int) -> Any:
+        # Constant subexpressions are computed once here, as SymPy does with numbers.
+        args = [handle[1] for handle in handles]
+        if not all(type(arg) is float for arg in args):  # an array literal takes part
+            return folding.fold_arrays(op, args, Span(self.source, start, end))
+        error: Exception | None = None
+        try:
+            value = op.forward(*args)
+        except _ARITH_ERRORS as raised:
+            value, error = math.nan, raised
+        if not math.isfinite(value):
+            text = self.source.snippet(start, end)
+            message = f"{op.failure(args, error)} in {text}"
+            raise EvaluationError(message, Span(self.source, start, end))
+        return float(value)
+
+    def _materialize(self, handle: Handle) -> int:
+        if handle[0] != _FOLDED:
+            return handle[0]
+        return self._append(CONST, (), None, handle[1], handle[2], handle[3])
+
+    def _append(
+        self,
+        op: Op | str,
+        inputs: tuple[int, ...],
+        name: str | None,
+        value: float | None,
+        start: int,
+        end: int,
+    ) -> int:
+        node_id = len(self.nodes)
+        self.nodes.append(Node(node_id, op, inputs, name, value, start, end))
+        return node_id
+
+    def _span(self, token: lark.Token) -> Span:
+        return Span(self.source, token.start_pos, token.end_pos)
+
+    def finish(self) -> Graph:
+        """The Graph of everything reduced; the last statement is the output."""
+        if self.last is None:
+            raise ProgramSyntaxError(
+                "empty program: nothing to evaluate", hint="write an expression such as (x+y)*z"
+            )
+        output = self._materialize(self.last)
+        return Graph(self.nodes, output, self.source, self.computed, self.tensor)
+
+
+def _power(exponent: Handle) -> Op:
+    """pow, or its faster form when the exponent is a constant, as in x^2."""
+    constant = exponent[0] == _FOLDED and type(exponent[1]) is float
+    return POW_CONSTANT_EXPONENT if constant else _POW
+
+
+def _usage(op: Op) -> str:
+    usage = op.template.format("a", "b") if op.axis_of is None else f"{op.name}(a)"
+    return usage + (f" or {op.name}(a, axis)" if op.axis_of else "")
+
+
+def _suggest_function(name: str) -> str:
+    import difflib  # only for this message: not on every start
+
+    close = difflib.get_close_matches(name.lower(), sorted(FUNCTIONS), n=1)
+    if close:
+        return f"did you mean {close[0]}()?"
+    return "functions: " + ", ".join(sorted(FUNCTIONS))

@@ -1,0 +1,121 @@
+"""Turn Lark's UnexpectedInput into a ProgramSyntaxError that says, in words, what was expected."""
+
+from __future__ import annotations
+
+from backprop_cli.core.errors import ProgramSyntaxError, Span
+from backprop_cli.core.source import Source
+from backprop_cli.language import _lark_parser as lark
+from backprop_cli.ops.table import FUNCTIONS
+
+# Terminal names of grammar/program.lark, in words.
+_WORDS = {
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "TIMES": "'*'",
+    "DIVIDE": "'/'",
+    "MATMUL": "'@'",
+    "POW": "'^'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "_COMMA": "','",
+    "_EQUALS": "'='",
+    "_SEMICOLON": "';'",
+    "_NEWLINE": "a new line",
+    "$END": "the end of the program",
+}
+# The order in which expected things are listed: operands first, then operators.
+_ORDER = list(_WORDS)
+# Tokens after which a name, number or '(' most likely lacks a '*'.
+_OPERAND_ENDS = {"NUMBER", "NAME", "RPAR", "RSQB"}
+_OPERAND_STARTS = {"NUMBER", "NAME", "LPAR", "LSQB"}
+
+
+def describe_unexpected(error: lark.UnexpectedInput, source: Source) -> ProgramSyntaxError:
+    """A syntax error naming what was found, where, and what could stand there."""
+    if isinstance(error, lark.UnexpectedCharacters):
+        return _unexpected_character(error, source)
+    assert isinstance(error, lark.UnexpectedToken)
+    token = error.token
+    start = _offset(token, source)
+    found = _found(token)
+    hint = "expected " + _either(error.expected)
+    previous = _previous_type(error)
+    end = start + max(1, len(str(token)))
+    if previous in _OPERAND_ENDS and token.type in _OPERAND_STARTS:
+        hint = _missing_operator_hint(_previous_text(error), str(token), source.text[end:])
+    return ProgramSyntaxError(f"unexpected {found}", Span(source, start, end), hint)
+
+
+def _missing_operator_hint(before: str, after: str, rest: str) -> str:
+    if before[-1:] == "." or after[:1] == ".":
+        return "a number has at most one decimal point"
+    if rest.lstrip(" \t").startswith("="):  # `x = 1 y = 2`
+        return "missing ';' or a new line between two statements?"
+    if before in FUNCTIONS:  # `sin x`
+        return f"a function takes its argument in parentheses: write {before}({after})"
+    before = "(…)" if before == ")" else before
+    after = "(…)" if after == "(" else after
+    return f"missing an operator? there is no implicit product: write {before}*{after}"
+
+
+def _unexpected_character(error: lark.UnexpectedCharacters, source: Source) -> ProgramSyntaxError:
+    char = source.text[error.pos_in_stream]
+    hint = ""
+    if error.allowed:
+        hint = "expected " + _either(error.allowed)
+    what = f"character {char!r}" if char.isprintable() else f"character U+{ord(char):04X}"
+    return ProgramSyntaxError(
+        f"unexpected {what}", Span(source, error.pos_in_stream, error.pos_in_stream + 1), hint
+    )
+
+
+def _found(token: lark.Token) -> str:
+    if token.type == "$END":
+        return "end of the program"
+    if token.type == "_NEWLINE":
+        return "end of line"
+    word = _WORDS.get(token.type, repr(str(token)))
+    if token.type in {"NUMBER", "NAME"}:
+        return f"{word[2:]} {str(token)!r}"
+    return word
+
+
+def _either(names: set[str] | frozenset[str]) -> str:
+    words = sorted({_WORDS.get(name, name) for name in names}, key=_rank)
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _rank(word: str) -> int:
+    for index, name in enumerate(_ORDER):
+        if _WORDS[name] == word:
+            return index
+    return len(_ORDER)
+
+
+def _offset(token: lark.Token, source: Source) -> int:
+    if token.type == "$END" or token.start_pos is None:
+        return len(source.text.rstrip())
+    return int(token.start_pos)
+
+
+def _previous_type(error: lark.UnexpectedToken) -> str | None:
+    state = getattr(error, "interactive_parser", None)
+    stack = state.parser_state.value_stack if state is not None else []
+    last = stack[-1] if stack else None
+    if isinstance(last, lark.Token):
+        return str(last.type)
+    return "NAME" if isinstance(last, tuple) else None
+
+
+def _previous_text(error: lark.UnexpectedToken) -> str:
+    state = error.interactive_parser
+    last = state.parser_state.value_stack[-1]
+    if isinstance(last, lark.Token):
+        return str(last)
+    return "…"

@@ -1,0 +1,276 @@
+"""The operator table: each operation's value, local derivatives and their symbolic form."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+from backprop_cli.ops.arrays import TENSOR_OPS
+from backprop_cli.ops.backends import SCALAR, numpy_backend
+from backprop_cli.ops.op import Forward, Kink, Mask, Op, Partials
+
+_INF = math.inf
+CONSTANT_EXPONENT = "constant exponent"
+
+
+def _sigmoid(m: Any) -> Forward:
+    def sigmoid(x: Any) -> Any:
+        # exp of -|x| never overflows, at either end.
+        z = m.exp(-m.abs(x))
+        return m.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+    return sigmoid
+
+
+def _pow_partials(m: Any) -> Partials:
+    def partials(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        d_base = m.where(b == 0, 0.0, b * m.pow_or_nan(a, b - 1.0))
+        # d/d(exponent) = out·log(a): 0 at a zero base and NaN below, as in PyTorch.
+        log_a = m.log(m.where(a > 0, a, 1.0))
+        d_exponent = m.where(a > 0, out * log_a, m.where(a == 0, 0.0, m.nan))
+        return d_base, d_exponent
+
+    return partials
+
+
+def _constant_power_partials(m: Any) -> Partials:
+    # x^2 and friends: the exponent is a constant, so d/d(exponent), a log and three
+    # `where`s over every element, is never needed.
+    def partials(a: Any, b: float, out: Any) -> tuple[Any, float]:
+        if b == 2.0:  # x^2, by far the most common: 2·x exactly, one pass fewer over an array
+            return 2.0 * a, 0.0
+        return (0.0 if b == 0 else b * m.pow_or_nan(a, b - 1.0)), 0.0
+
+    return partials
+
+
+def _sqrt_partials(m: Any) -> Partials:
+    def partials(a: Any, out: Any) -> tuple[Any]:
+        return (m.where(out == 0, _INF, 0.5 / m.where(out == 0, 1.0, out)),)
+
+    return partials
+
+
+def _extremum_partials(m: Any, sign: float) -> Partials:
+    # max (sign 1) and min (sign -1): the gradient goes to the winner, split 0.5/0.5 on a tie.
+    def partials(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        d = sign * (a - b)
+        return m.where(d > 0, 1.0, m.where(d < 0, 0.0, 0.5)), m.where(
+            d < 0, 1.0, m.where(d > 0, 0.0, 0.5)
+        )
+
+    return partials
+
+
+def _extremum_mask(sign: float) -> Mask:
+    # PyTorch's masked_fill(self < other, 0) for max (sign 1), and its mirror for min.
+    def mask(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+        d = sign * (a - b)
+        return d < 0, d > 0
+
+    return mask
+
+
+def _relu_mask(a: Any, out: Any) -> tuple[Any]:
+    return (a <= 0,)  # threshold_backward: where(result <= 0, 0, upstream)
+
+
+def _zero_exponent_mask(a: Any, b: Any, out: Any) -> tuple[Any, None]:
+    # a^0 is 1 whatever a is. d/d(exponent) = out·log(a) stays a product, NaN against an
+    # infinite upstream at a = 0, as PyTorch's pow_backward_exponent has it.
+    return b == 0, None
+
+
+def _tie_note(a: float, b: float, out: float) -> str | None:
+    return "a tie: the gradient is split 0.5/0.5 (PyTorch's convention)" if a == b else None
+
+
+def _zero_note(what: str) -> Kink:
+    def note(a: float, out: float) -> str | None:
+        return (
+            f"{what} has no derivative at 0; 0 is used (PyTorch's convention)" if a == 0 else None
+        )
+
+    return note
+
+
+def _sqrt_note(a: float, out: float) -> str | None:
+    return "sqrt'(0) is infinite: the tangent is vertical at 0" if a == 0 else None
+
+
+def _constant_power_note(a: float, b: float, out: float) -> str | None:
+    if a == 0 and 0 < b < 1:
+        return "0 to a power below 1: the tangent is vertical (infinite slope)"
+    return None
+
+
+def _pow_note(a: float, b: float, out: float) -> str | None:
+    if a < 0:
+        return "a negative base: d/d(exponent) is undefined (NaN)"
+    if a == 0 and 0 < b < 1:
+        return "0 to a power below 1: the tangent is vertical (infinite slope)"
+    return None
+
+
+def build_ops(m: Any) -> dict[str, Op]:
+    """The table over one kind of value: `m` is backends.SCALAR or backends.numpy_backend()."""
+    table = [
+        Op(
+            "add",
+            2,
+            lambda a, b: a + b,
+            lambda a, b, out: (1.0, 1.0),
+            "{0} + {1}",
+            ("1", "1"),
+            gate="add gate: distributor",
+        ),
+        Op("sub", 2, lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), "{0} - {1}", ("1", "-1")),
+        Op(
+            "mul",
+            2,
+            lambda a, b: a * b,
+            lambda a, b, out: (b, a),
+            "{0} · {1}",
+            ("{1}", "{0}"),
+            gate="mul gate: switcher",
+        ),
+        Op(
+            "div",
+            2,
+            lambda a, b: a / b,
+            lambda a, b, out: (1.0 / b, -out / b),
+            "{0} / {1}",
+            ("1/{1}", "-{0}/{1}²"),
+            domain=lambda a, b: "division by zero",
+        ),
+        Op("neg", 1, lambda a: -a, lambda a, out: (-1.0,), "-{0}", ("-1",)),
+        Op(
+            "pow",
+            2,
+            m.pow,
+            _pow_partials(m),
+            "{0}^{1}",
+            ("{1}·{0}^({1} - 1)", "{out}·log({0})"),
+            domain=_pow_domain,
+            kink=_pow_note,
+            mask=_zero_exponent_mask,
+        ),
+        Op(
+            "pow",
+            2,
+            m.pow,
+            _constant_power_partials(m),
+            "{0}^{1}",
+            ("{1}·{0}^({1} - 1)", "0"),
+            domain=_pow_domain,
+            kink=_constant_power_note,
+            mask=_zero_exponent_mask,
+            variant=CONSTANT_EXPONENT,
+        ),
+        Op("exp", 1, m.exp, lambda a, out: (out,), "exp({0})", ("exp({0})",)),
+        Op(
+            "log",
+            1,
+            m.log,
+            lambda a, out: (1.0 / a,),
+            "log({0})",
+            ("1/{0}",),
+            domain=lambda a: "log of 0" if a == 0 else "log of a negative number",
+        ),
+        Op(
+            "sqrt",
+            1,
+            m.sqrt,
+            _sqrt_partials(m),
+            "sqrt({0})",
+            ("1/(2·{out})",),
+            domain=lambda a: "square root of a negative number",
+            kink=_sqrt_note,
+        ),
+        Op("sin", 1, m.sin, lambda a, out: (m.cos(a),), "sin({0})", ("cos({0})",)),
+        Op("cos", 1, m.cos, lambda a, out: (-m.sin(a),), "cos({0})", ("-sin({0})",)),
+        Op("tan", 1, m.tan, lambda a, out: (1.0 + out * out,), "tan({0})", ("1 + {out}²",)),
+        Op("tanh", 1, m.tanh, lambda a, out: (1.0 - out * out,), "tanh({0})", ("1 - {out}²",)),
+        Op(
+            "sigmoid",
+            1,
+            _sigmoid(m),
+            lambda a, out: (out * (1.0 - out),),
+            "sigmoid({0})",
+            ("{out}·(1 - {out})",),
+        ),
+        Op(
+            "relu",
+            1,
+            lambda a: m.where(a > 0, a, 0.0),
+            lambda a, out: (m.where(a > 0, 1.0, 0.0),),
+            "relu({0})",
+            ("[{0} > 0]",),
+            kink=_zero_note("relu"),
+            mask=_relu_mask,
+        ),
+        Op(
+            "abs",
+            1,
+            m.abs,
+            lambda a, out: (m.sign(a),),
+            "abs({0})",
+            ("sign({0})",),
+            kink=_zero_note("abs"),
+        ),
+        Op(
+            "max",
+            2,
+            lambda a, b: m.where(a >= b, a, b),
+            _extremum_partials(m, 1.0),
+            "max({0}, {1})",
+            ("[{0} > {1}]", "[{1} > {0}]"),
+            kink=_tie_note,
+            mask=_extremum_mask(1.0),
+            gate="max gate: router",
+        ),
+        Op(
+            "min",
+            2,
+            lambda a, b: m.where(a <= b, a, b),
+            _extremum_partials(m, -1.0),
+            "min({0}, {1})",
+            ("[{0} < {1}]", "[{1} < {0}]"),
+            kink=_tie_note,
+            mask=_extremum_mask(-1.0),
+            gate="min gate: router",
+        ),
+    ]
+    return {op.key: op for op in table}
+
+
+def _pow_domain(a: float, b: float) -> str:
+    return "0 to a negative power" if a == 0 else "a non-integer power of a negative number"
+
+
+OPS: dict[str, Op] = build_ops(SCALAR)
+
+
+@cache
+def array_ops() -> dict[str, Op]:
+    """The same table over NumPy arrays, for evaluating one program over many data rows."""
+    return build_ops(numpy_backend())
+
+
+# Names a program calls as functions; `pow(a, b)` is the same operation as a^b.
+FUNCTIONS: dict[str, Op] = {
+    name: op
+    for name, op in (OPS | TENSOR_OPS).items()
+    if op.name not in {"add", "sub", "mul", "div", "neg", "matmul"} and not op.variant
+}
+
+# Constants a bare name means unless the program assigns it or the command line binds it.
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+# The variant of pow for a constant exponent: x^2 needs no d/d(exponent).
+POW_CONSTANT_EXPONENT: Op = OPS[f"pow:{CONSTANT_EXPONENT}"]
+
+# Leaves of the graph: a constant, and an input (bound on the command line or assigned a constant).
+CONST = "const"
+INPUT = "input"
