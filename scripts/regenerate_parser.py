@@ -17,8 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = ROOT / "grammar" / "program.lark"
-TARGET = ROOT / "backprop_cli" / "_lark_parser.py"
-TABLES = ROOT / "backprop_cli" / "_parse_tables.py"
+TARGET = ROOT / "backprop_cli" / "language" / "_lark_parser.py"
+TABLES = ROOT / "backprop_cli" / "language" / "_parse_tables.py"
 
 
 def grammar_digest() -> str:
