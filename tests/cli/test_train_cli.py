@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from command import invoke, strict_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tests.test_cli import invoke, strict_json
 
 QUADRATIC = "J = (a - 3)^2 + (b + 1)^2"
 SUMMARY_FIELDS = {"stopped", "steps", "epochs", "loss", "initial_loss", "parameters", "optimizer"}

@@ -16,8 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from tests.installed import SCRIPT, backprop
+from installed import SCRIPT, backprop
 
 OUTPUT = "x = 1\n"  # the last line of `backprop x x=1`
 

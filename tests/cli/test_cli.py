@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from command import ANSI, SCRIPT, assert_error, invoke, ok_json, strict_json
 
-from backprop_cli.cli.main import main
 from backprop_cli.render import FORMATS
 
-SCRIPT = Path(sys.executable).parent / "backprop"
-ANSI = "\x1b["
 SEED_000 = ("(x+y)*z", "x=1", "y=3", "z=-3")
 SEED_001 = ("x = -2; y = 5; z = -4; q = x + y; f = q * z",)
 NEURON = ("sigmoid(w0*x0 + w1*x1 + w2)", "w0=2, x0=-1, w1=-3, x1=-2, w2=-3")
-
-
-def invoke(*args: str, stdin: str | bytes | None = None, **env: str | None) -> Result:
-    """Run the command in-process; colour variables are cleared unless given."""
-    environment: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, **env}
-    return CliRunner().invoke(
-        main, list(args), input=stdin, env=environment, catch_exceptions=False
-    )
-
-
-def strict_json(text: str) -> Any:
-    """json.loads that rejects NaN and Infinity literals (RFC 8259)."""
-
-    def reject(constant: str) -> None:
-        raise ValueError(f"non-standard JSON constant {constant}")
-
-    return json.loads(text, parse_constant=reject)
-
-
-def ok_json(*args: str) -> Any:
-    result = invoke(*args, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
-    return strict_json(result.stdout)
-
-
-def assert_error(result: Result, exit_code: int, *fragments: str) -> None:
-    """A failure: the exit code, nothing on stdout, the message (no traceback) on stderr."""
-    assert result.exit_code == exit_code, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert result.stderr.strip()
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 # --- the issue's examples -------------------------------------------------------

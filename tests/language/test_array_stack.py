@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from array_reference import Reference, check_against_numpy, random_bindings, run
+from command import assert_error, invoke, ok_json
+from diagram_expectations import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 from renderers import Drawn, check_all, mermaid_labels, svg_texts
-from test_cli import assert_error, invoke, ok_json
-from test_diagrams import expected_dot_texts, expected_mermaid_labels, maths_flowchart
-from test_tensors import Reference, check_against_numpy, random_bindings, run
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
 from backprop_cli.ops.arrays import STACK

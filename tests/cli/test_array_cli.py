@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_cli import assert_error, invoke, ok_json
+from command import assert_error, invoke, ok_json
 
 from backprop_cli.render import FORMATS
 

@@ -47,7 +47,7 @@ def test_golden_colours(golden: Callable[[str, str], None]) -> None:
 
 # --- the fixture itself ---------------------------------------------------------
 
-CONFTEST = Path(__file__).with_name("conftest.py")
+CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 NO_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")  # re-imported per run: slow
 USES_GOLDEN = """
 def test_output(golden):

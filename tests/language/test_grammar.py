@@ -17,7 +17,7 @@ from backprop_cli.language import _lark_parser as standalone
 from backprop_cli.language import _parse_tables
 from backprop_cli.language.grammar import grammar_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Programs that touch every rule and terminal of the grammar.
 CORPUS = [

@@ -14,83 +14,24 @@ from typing import Any
 
 import numpy as np
 import pytest
+from array_reference import (
+    Reference,
+    central_differences,
+    check_against_numpy,
+    random_bindings,
+    relative_error,
+    run,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import evaluate, parse
 from backprop_cli.core.errors import EvaluationError
 
-Reference = Callable[[Mapping[str, Any]], Any]
 SEED_003 = (
     "z = W1 @ x; h = relu(z); o = W2 @ h; L = mse(o, y); "
     "s = lam/2 * (sum(W1^2) + sum(W2^2)); J = L + s"
 )
-
-
-def run(source: str, bindings: Mapping[str, Any]) -> Any:
-    """The tool's Evaluation of `source` through the Python API."""
-    return evaluate(parse(source, bound=bindings.keys()), dict(bindings))
-
-
-def central_differences(f: Reference, bindings: Mapping[str, Any], name: str) -> Any:
-    """d f / d bindings[name], element by element, by central differences of a NumPy f."""
-    h = 1e-6
-    point = {key: np.array(value, dtype=float) for key, value in bindings.items()}
-    base = point[name]
-    gradient = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
-        saved = base[index]
-        base[index] = saved + h
-        up = float(f(point))
-        base[index] = saved - h
-        down = float(f(point))
-        base[index] = saved
-        gradient[index] = (up - down) / (2 * h)
-    return gradient
-
-
-def relative_error(actual: Any, expected: Any) -> float:
-    """‖actual - expected‖ / ‖expected‖ (absolute when the expected value is 0)."""
-    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"shape {actual.shape}, expected {expected.shape}"
-    scale = float(np.linalg.norm(expected))
-    return float(np.linalg.norm(actual - expected)) / (scale if scale else 1.0)
-
-
-def check_against_numpy(
-    source: str,
-    bindings: Mapping[str, Any],
-    reference: Reference,
-    constants: tuple[str, ...] = (),
-    tolerance: float = 1e-6,
-) -> None:
-    """Value as the NumPy reference; every gradient as its central differences.
-
-    Inputs in `constants` (class indices) are not differentiated: their gradient must be 0.
-    """
-    evaluation = run(source, bindings)
-    assert np.isclose(evaluation.value, float(reference(bindings)), rtol=1e-12, atol=1e-12)
-    assert set(evaluation.gradients) == set(bindings)
-    for name, value in bindings.items():
-        gradient = evaluation.gradients[name]
-        assert np.shape(gradient) == np.shape(value), name
-        if name in constants:
-            assert not np.any(gradient), name
-            continue
-        expected = central_differences(reference, bindings, name)
-        error = relative_error(gradient, expected)
-        assert error < tolerance, f"d/d{name}: relative error {error:.2e}"
-
-
-def random_bindings(seed: int, **specs: Any) -> dict[str, Any]:
-    """Inputs from a seeded generator: a shape, or (shape, low, high) for a range."""
-    rng = np.random.default_rng(seed)
-    bindings: dict[str, Any] = {}
-    for name, spec in specs.items():
-        shape, low, high = spec if isinstance(spec, list) else (spec, -1.0, 1.0)
-        value = rng.uniform(low, high, shape)
-        bindings[name] = float(value) if shape == () else value
-    return bindings
 
 
 def _softmax(a: Any, axis: int = -1) -> Any:

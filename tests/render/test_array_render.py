@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from diagram_expectations import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 from renderers import Drawn, check_all, mermaid_labels, svg_texts
-from test_diagrams import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 
 from backprop_cli import evaluate, parse
 from backprop_cli.cli.main import main

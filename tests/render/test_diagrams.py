@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from diagram_expectations import expected_dot_texts, expected_mermaid_labels, maths_flowchart
 from renderers import ROOT, Drawn, mermaid_labels, svg_texts
 
 from backprop_cli import evaluate, parse
@@ -139,22 +140,6 @@ def hostile_diagram() -> Diagram:
     return Diagram(shapes, wires, "LR", values=True)
 
 
-def expected_mermaid_labels(diagram: Diagram) -> dict[str, object]:
-    """The node texts and (sorted) edge texts Mermaid should draw for a diagram."""
-    edges = [wire.text for wire in diagram.wires] + [wire.gradient for wire in diagram.wires]
-    return {
-        "nodes": {shape.id: shape.text for shape in diagram.shapes},
-        "edges": sorted(text for text in edges if text),
-    }
-
-
-def expected_dot_texts(diagram: Diagram, values: bool) -> list[str]:
-    """The text lines dot should draw for a diagram, sorted (gradients only with values)."""
-    texts = [shape.text for shape in diagram.shapes] + [wire.text for wire in diagram.wires]
-    texts += [wire.gradient for wire in diagram.wires] if values else []
-    return sorted(line for text in texts if text for line in text.split("\n"))
-
-
 def hostile_program_diagram() -> Diagram:
     """The Diagram behind `hostile_names`, to compare with what was drawn."""
     graph = parse(HOSTILE_PROGRAM)
@@ -164,15 +149,6 @@ def hostile_program_diagram() -> Diagram:
 def edge_program(edges: int) -> str:
     """sin(sin(…(x)…)): a chain that draws exactly `edges` edges without values."""
     return "sin(" * (edges - 1) + "x" + ")" * (edges - 1)
-
-
-def maths_flowchart(markdown: list[str]) -> str:
-    """Every $$ line of the markdown as a node of one flowchart."""
-    # Mermaid draws a $$…$$ label with KaTeX, which fails on bad maths: the check that
-    # GitHub's MathJax or MkDocs' KaTeX would otherwise make only once the page is online.
-    lines = [line for text in markdown for line in re.findall(r"^\$\$.*\$\$$", text, re.M)]
-    assert lines and not any('"' in line for line in lines)
-    return "flowchart TB\n" + "".join(f'  m{i}["{line}"]\n' for i, line in enumerate(lines))
 
 
 # --- one run of each renderer over every file ------------------------------------------

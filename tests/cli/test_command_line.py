@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.installed import SCRIPT, backprop
+from installed import SCRIPT, backprop
 
 
 def json_of(*args: str, cwd: Path) -> Any:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from installed import backprop
 
 from backprop_cli import EvaluationError, evaluate, parse
 from backprop_cli.cli.main import main
 from backprop_cli.inputs.data_cells import CellError, cell_number
-from tests.installed import backprop
 
 FORMATS = ["text", "jsonl", "csv"]
 

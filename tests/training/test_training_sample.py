@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from command import invoke, strict_json
 
-from tests.test_cli import invoke, strict_json
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "training"
 # As the README runs it, from the project's folder: the plot's title is the program's path.
 COMMAND = (
