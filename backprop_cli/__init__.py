@@ -18,7 +18,8 @@ if TYPE_CHECKING:
         ProgramSyntaxError,
         UsageError,
     )
-    from backprop_cli.engines.scalar import Evaluation, Step, evaluate
+    from backprop_cli.engines.evaluation import Evaluation, Step
+    from backprop_cli.engines.run import evaluate
     from backprop_cli.graph import Graph, Node
     from backprop_cli.language.parser import parse
 
@@ -28,14 +29,14 @@ __version__ = "0.1.0"
 # that comes while the rest of the package is still importing.
 _HOMES = {
     "BackpropError": "core.errors",
-    "Evaluation": "engines.scalar",
+    "Evaluation": "engines.evaluation",
     "EvaluationError": "core.errors",
     "Graph": "graph",
     "Node": "graph",
     "ProgramSyntaxError": "core.errors",
-    "Step": "engines.scalar",
+    "Step": "engines.evaluation",
     "UsageError": "core.errors",
-    "evaluate": "engines.scalar",
+    "evaluate": "engines.run",
     "parse": "language.parser",
 }
 __all__ = [

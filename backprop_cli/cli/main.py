@@ -14,7 +14,7 @@ import click
 from backprop_cli import __version__
 from backprop_cli.cli.command import BackpropCommand, complete_path
 from backprop_cli.core.errors import BackpropError, UsageError
-from backprop_cli.engines.scalar import evaluate
+from backprop_cli.engines.run import evaluate
 from backprop_cli.graph import Graph
 from backprop_cli.inputs.bindings import check_bindings, parse_bindings, unbound_inputs
 from backprop_cli.inputs.program_files import read_program

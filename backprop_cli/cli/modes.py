@@ -14,14 +14,8 @@ from backprop_cli.core.errors import UsageError
 from backprop_cli.inputs.bindings import parse_bindings
 from backprop_cli.inputs.program_files import open_input
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.render.records import (
-    RECORD_FORMATS,
-    Blocks,
-    Record,
-    Writer,
-    error_text,
-    record_writer,
-)
+from backprop_cli.render.records import Record, error_text
+from backprop_cli.render.writers import RECORD_FORMATS, Blocks, Writer, record_writer
 
 
 def run_file(

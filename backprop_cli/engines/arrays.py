@@ -18,8 +18,8 @@ import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.shapes import ShapeError
+from backprop_cli.engines.evaluation import Evaluation, Step, Trace, unbound_error
 from backprop_cli.engines.overflow import overflow_error
-from backprop_cli.engines.scalar import Evaluation, Step, Trace, unbound_error
 from backprop_cli.engines.shapes import Shape, infer_shapes, non_scalar_output
 from backprop_cli.graph import Graph, Node
 from backprop_cli.ops.array_math import (

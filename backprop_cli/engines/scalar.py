@@ -6,10 +6,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import format_number
+from backprop_cli.engines.evaluation import Evaluation, Step, Trace, unbound_error
 from backprop_cli.engines.overflow import gradient_overflow
 from backprop_cli.graph import Graph, Node
 from backprop_cli.ops.op import Op
@@ -18,53 +18,9 @@ from backprop_cli.ops.table import CONST, INPUT
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One edge of the backward pass: d out/d input += upstream · local.
-
-    `masked`: the op's mask stopped a non-finite upstream, so the contribution is 0, not NaN.
-    """
-
-    node: int
-    input: int
-    local: float
-    upstream: float
-    contribution: float
-    masked: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Trace:
-    """The backward pass as data, and notes on non-differentiable points hit."""
-
-    steps: list[Step]
-    kinks: dict[int, str]
-
-
 @dataclass(frozen=True)
-class Evaluation:
-    """Values and gradients of every node; `trace` is computed when asked for."""
-
-    graph: Graph
-    values: list[float]
-    grads: list[float]
-    reaches: bytearray  # 1 where the node is the output or one of its ancestors
-    input_values: dict[str, float]
-
-    @property
-    def arrays(self) -> bool:
-        """Whether values may be arrays (the program ran on NumPy)."""
-        return False
-
-    @property
-    def value(self) -> float:
-        """The output's value."""
-        return self.values[self.graph.output]
-
-    @property
-    def gradients(self) -> dict[str, float]:
-        """d output / d input for every input, in order of first appearance."""
-        return {str(node.name): self.grads[node.id] for node in self.graph.inputs}
+class ScalarEvaluation(Evaluation):
+    """An Evaluation of plain floats."""
 
     @cached_property
     def trace(self) -> Trace:
@@ -75,12 +31,8 @@ class Evaluation:
         return Trace(steps, kinks)
 
 
-def evaluate(graph: Graph, bindings: Mapping[str, Any]) -> Evaluation:
-    """Run forward and backward with the inputs bound; raises EvaluationError."""
-    if graph.tensor or not all(isinstance(value, float | int) for value in bindings.values()):
-        from backprop_cli.engines.arrays import evaluate_tensors  # NumPy only for arrays
-
-        return evaluate_tensors(graph, bindings)
+def evaluate_scalars(graph: Graph, bindings: Mapping[str, float]) -> ScalarEvaluation:
+    """Forward and backward over floats with the inputs bound; raises EvaluationError."""
     input_values = _input_values(graph, bindings)
     values = _forward(graph, input_values)
     grads, reaches = _backward(graph, values)
@@ -88,7 +40,7 @@ def evaluate(graph: Graph, bindings: Mapping[str, Any]) -> Evaluation:
         overflow = gradient_overflow(graph, values)
         if overflow is not None:
             raise overflow
-    return Evaluation(graph, values, grads, reaches, input_values)
+    return ScalarEvaluation(graph, values, grads, reaches, input_values)
 
 
 def _input_values(graph: Graph, bindings: Mapping[str, float]) -> dict[str, float]:
@@ -103,18 +55,6 @@ def _input_values(graph: Graph, bindings: Mapping[str, float]) -> dict[str, floa
     if unbound:
         raise unbound_error(graph, unbound)
     return values
-
-
-def unbound_error(graph: Graph, unbound: list[Node]) -> EvaluationError:
-    """Name every input that has no value, with an example binding."""
-    names = ", ".join(str(node.name) for node in unbound)
-    plural = "s" if len(unbound) > 1 else ""
-    example = " ".join(f"{node.name}=1" for node in unbound[:3])
-    return EvaluationError(
-        f"unbound variable{plural}: {names}",
-        graph.span(unbound[0].id),
-        hint=f"give {'them' if plural else 'it'} a value, e.g. {example}",
-    )
 
 
 def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:

@@ -15,7 +15,8 @@ import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import json_number
-from backprop_cli.engines.scalar import Evaluation, evaluate
+from backprop_cli.engines.evaluation import Evaluation
+from backprop_cli.engines.run import evaluate
 from backprop_cli.graph import Graph
 from backprop_cli.inputs.data_cells import CellError, cell_number, shown
 from backprop_cli.inputs.data_table import Chunk

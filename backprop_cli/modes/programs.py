@@ -13,7 +13,7 @@ from itertools import chain, islice
 from typing import IO, Any
 
 from backprop_cli.core.errors import BackpropError, ProgramSyntaxError
-from backprop_cli.engines.scalar import evaluate
+from backprop_cli.engines.run import evaluate
 from backprop_cli.inputs.program_files import bounded_lines
 from backprop_cli.language.parser import parse
 from backprop_cli.render.json_out import as_dict

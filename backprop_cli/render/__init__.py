@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from backprop_cli.render.options import RenderOptions
 
 if TYPE_CHECKING:  # the engine imports render.numbers: no cycle at run time
-    from backprop_cli.engines.scalar import Evaluation
+    from backprop_cli.engines.evaluation import Evaluation
     from backprop_cli.graph import Graph
 
 Renderer = Callable[["Evaluation", RenderOptions], str]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.render.records import CsvWriter, summary
+from backprop_cli.render.records import summary
+from backprop_cli.render.writers import CsvWriter
 
 
 def render(evaluation: Evaluation, options: RenderOptions) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from backprop_cli.core.numbers import format_number, parenthesized
 from backprop_cli.core.shapes import shape_label
-from backprop_cli.engines.scalar import Evaluation, Step
+from backprop_cli.engines.evaluation import Evaluation, Step
 from backprop_cli.graph import is_leaf
 from backprop_cli.ops.arrays import VARIADIC
 from backprop_cli.ops.op import Op

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.graph import Graph
 from backprop_cli.render.diagram import (
     CONSTANT_SHAPE,

@@ -9,7 +9,7 @@ from json.encoder import encode_basestring as _string
 from typing import Any
 
 from backprop_cli.core.numbers import json_number
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.graph import Node
 from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.render.json_out import as_dict
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.render.records import JsonlWriter
+from backprop_cli.render.writers import JsonlWriter
 
 
 def render(evaluation: Evaluation, options: RenderOptions) -> str:

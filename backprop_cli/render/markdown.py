@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from backprop_cli.core.errors import UsageError
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.render import latex, mermaid
 from backprop_cli.render.derivation import Derivation, Line
 from backprop_cli.render.diagram import build

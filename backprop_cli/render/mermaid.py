@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backprop_cli.core.errors import UsageError
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.graph import Graph
 from backprop_cli.render.diagram import (
     CONSTANT_SHAPE,

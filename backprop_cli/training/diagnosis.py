@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import format_number
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.ops.array_math import all_finite
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from backprop_cli.core.errors import EvaluationError
-from backprop_cli.engines.scalar import evaluate
+from backprop_cli.engines.run import evaluate
 from backprop_cli.graph import Graph, depends_on
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.diagnosis import non_finite_gradient

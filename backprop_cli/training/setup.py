@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from backprop_cli.core.errors import UsageError
-from backprop_cli.engines.scalar import unbound_error
+from backprop_cli.engines.evaluation import unbound_error
 from backprop_cli.graph import Graph
 from backprop_cli.inputs.bindings import computed_error, inputs_hint, unbound_inputs
 from backprop_cli.training.data import DataSet

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_cli.engines.batched import BatchProgram, batchable
-from backprop_cli.engines.scalar import evaluate
+from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.objective import Objective

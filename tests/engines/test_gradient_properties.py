@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import BackpropError, EvaluationError, Graph, evaluate, parse
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.ops.table import CONST, INPUT
 from backprop_cli.render import FORMATS, renderer
 from backprop_cli.render.options import RenderOptions

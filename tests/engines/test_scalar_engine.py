@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 from backprop_cli import EvaluationError, ProgramSyntaxError, evaluate, parse
-from backprop_cli.engines.scalar import Evaluation
+from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import INPUT, OPS, POW_CONSTANT_EXPONENT
 

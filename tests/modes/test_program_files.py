@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from backprop_cli.cli.main import main
 from backprop_cli.modes import programs as batch
 from backprop_cli.modes.progress import progress_lines
-from backprop_cli.render import records
+from backprop_cli.render import records, writers
 
 BINDINGS = ["x=1", "y=3", "z=-3"]
 
@@ -158,7 +158,7 @@ def test_bindings_apply_to_the_lines_that_read_them_and_may_go_unused(tmp_path: 
 def test_csv_columns_are_the_first_programs_inputs_and_later_ones_go_to_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("backprop_cli.render.records.CSV_WINDOW", 2)
+    monkeypatch.setattr("backprop_cli.render.writers.CSV_WINDOW", 2)
     path = tmp_path / "in.txt"
     path.write_text("a*b\nb+c\nc*d\n", encoding="utf-8")
     out = run(["--file", str(path), "a=1", "b=2", "c=3", "d=4", "--format", "csv"])[1]
@@ -300,12 +300,12 @@ CELLS = [
 def test_csv_rows_are_what_the_csv_module_writes(cells: list[str]) -> None:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
-    assert records.CsvWriter(["line"])._row(cells) == buffer.getvalue()
+    assert writers.CsvWriter(["line"])._row(cells) == buffer.getvalue()
 
 
 def test_remembered_input_cells_are_the_cells() -> None:
-    writer = records.CsvWriter(["line"])
-    values = [0.5, 1, 0, "NaN", [1, 2.5], 2.0**60] + [i / 7 for i in range(2 * records._REMEMBERED)]
+    writer = writers.CsvWriter(["line"])
+    values = [0.5, 1, 0, "NaN", [1, 2.5], 2.0**60] + [i / 7 for i in range(2 * writers._REMEMBERED)]
     for value in values * 2:
         assert writer._input(value) == records.cell(value)
 
@@ -314,8 +314,8 @@ def test_blocks_hand_on_the_same_text_in_fewer_pieces(mixed: Path) -> None:
     lines = list(batch.program_lines(mixed.open("rb"))) * 50
     results = list(batch.run_lines(lines, {"x": 1.0, "y": 3.0, "z": -3.0}, full=False, jobs=1))
     names = ["x", "y", "z"]  # a header from the start: no record is held back
-    plain = records.CsvWriter(["line", "program"], names)
-    blocks = records.Blocks(records.CsvWriter(["line", "program"], names), size=1000)
+    plain = writers.CsvWriter(["line", "program"], names)
+    blocks = writers.Blocks(writers.CsvWriter(["line", "program"], names), size=1000)
     texts = [blocks.write(record) for record in results] + [blocks.close()]
     expected = "".join(plain.write(record) for record in results) + plain.close()
     assert "".join(texts) == expected

@@ -17,7 +17,7 @@ import pytest
 
 from backprop_cli.engines.arrays import evaluate_tensors
 from backprop_cli.engines.batched import BatchProgram
-from backprop_cli.engines.scalar import evaluate
+from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
 from backprop_cli.ops.table import OPS, array_ops
 from backprop_cli.training.data import DataSet

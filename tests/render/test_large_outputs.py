@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.text import Text
 
 from backprop_cli.core.errors import ProgramSyntaxError
-from backprop_cli.engines.scalar import Evaluation, evaluate
+from backprop_cli.engines.evaluation import Evaluation
+from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
 from backprop_cli.render import json_out, text
 from backprop_cli.render.derivation import Derivation, Line
