@@ -1,6 +1,7 @@
 """The `backprop` command: options, parse, evaluate, render, print. The only module that exits.
 
---file and --data live in cli_batch.py, which prints their records and returns a count.
+--file and --data live in modes.py, which prints their records and returns a count; `train`
+lives in train.py.
 """
 
 from __future__ import annotations
@@ -13,17 +14,13 @@ import click
 
 from backprop_cli import __version__
 from backprop_cli.cli.command import BackpropCommand, complete_path
+from backprop_cli.cli.program_io import DATA_FORMATS, load, write
 from backprop_cli.core.errors import BackpropError, UsageError
 from backprop_cli.engines.run import evaluate
-from backprop_cli.graph import Graph
-from backprop_cli.inputs.bindings import check_bindings, parse_bindings, unbound_inputs
-from backprop_cli.inputs.program_files import read_program
-from backprop_cli.language.parser import parse
+from backprop_cli.inputs.bindings import unbound_inputs
 from backprop_cli.render import FORMATS, renderer, structure_renderer
 from backprop_cli.render.options import RenderOptions
-from backprop_cli.render.output_file import OutputError, check_output, reason, write_output
-
-DATA_FORMATS = ("csv", "jsonl")
+from backprop_cli.render.output_file import check_output, write_output
 
 EPILOG = """\b
 Commands:
@@ -179,16 +176,16 @@ def main(
         if output is not None:  # before running: refused now, not after a long run
             check_output(output, _files_read(program, file, data))
         if file is not None:
-            from backprop_cli.cli import modes as cli_batch  # only for --file and --data
+            from backprop_cli.cli import modes as cli_modes  # only for --file and --data
 
-            _exit_batch(cli_batch.run_file(file, arguments, fmt, options, jobs, seed))
+            _exit_batch(cli_modes.run_file(file, arguments, fmt, options, jobs, seed))
         if program is None:
             raise click.UsageError("Missing argument 'PROGRAM' (or give --file FILE).")
         if data is not None:
-            from backprop_cli.cli import modes as cli_batch
+            from backprop_cli.cli import modes as cli_modes
 
             _exit_batch(
-                cli_batch.run_data(program, data, bindings, fmt, options, data_format, reduce, seed)
+                cli_modes.run_data(program, data, bindings, fmt, options, data_format, reduce, seed)
             )
         text = _run(program, bindings, fmt, options, seed)
         if output is None:
@@ -208,21 +205,6 @@ def _files_read(program: str | None, file: str | None, data: str | None) -> list
     elif program is not None and program.startswith("@") and len(program) > 1:
         files.append(program[1:])
     return files
-
-
-def load(
-    program: str, binding_args: tuple[str, ...], seed: int | None
-) -> tuple[Graph, dict[str, Any]]:
-    """The program parsed with its bindings; a warning on stderr for each unused binding."""
-    bindings = parse_bindings(binding_args, seed)
-    try:
-        text, filename = read_program(program)
-    except OSError as error:  # standard input that the shell closed (`<&-`)
-        raise UsageError(f"cannot read the program from standard input: {error.strerror}") from None
-    graph = parse(text, bound=bindings.keys(), filename=filename)
-    for warning in check_bindings(graph, bindings):
-        click.echo(f"backprop: {warning}", err=True)
-    return graph, bindings
 
 
 def _run(
@@ -266,24 +248,6 @@ def use_color(flag: bool | None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
-
-
-def write(text: str, end: str = "\n") -> None:
-    """Print to stdout as is; a reader that left (`| head`) ends the run quietly."""
-    try:
-        # color=True: click would strip the ANSI codes that --color or FORCE_COLOR
-        # asked for whenever stdout is not a terminal; _use_color already decided.
-        # file=sys.stdout: click would swap an ASCII stdout for UTF-8, where the
-        # stream as set up at start writes what it cannot encode as escapes.
-        text = text if text.endswith("\n") else text + end
-        click.echo(text, nl=False, color=True, file=sys.stdout)
-        sys.stdout.flush()
-    except OSError as error:
-        # What stdout still holds would fail again when Python exits: let it go nowhere.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if isinstance(error, BrokenPipeError):  # `backprop ... | head`: nothing is wrong
-            sys.exit(0)
-        raise OutputError(f"cannot write standard output: {reason(error)}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

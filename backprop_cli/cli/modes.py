@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from backprop_cli.cli.main import load, write
+from backprop_cli.cli.program_io import load, write
 from backprop_cli.core.errors import UsageError
 from backprop_cli.inputs.bindings import parse_bindings
 from backprop_cli.inputs.program_files import open_input

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from backprop_cli.cli.command import BackpropCommand, complete_path
-from backprop_cli.cli.main import DATA_FORMATS, load, write
+from backprop_cli.cli.program_io import DATA_FORMATS, load, write
 from backprop_cli.core.errors import BackpropError
 from backprop_cli.training.optimizers import OPTIMIZERS
 
