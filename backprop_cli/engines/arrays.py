@@ -29,10 +29,10 @@ from backprop_cli.ops.array_math import (
     settle_allocator,
     unbroadcast,
 )
-from backprop_cli.ops.op import Op
+from backprop_cli.ops.failures import not_finite
+from backprop_cli.ops.op import ARITH_ERRORS, Op
 from backprop_cli.ops.table import CONST, OPS, array_ops
 
-_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 # Arrays this large get no search for a non-differentiable element in the trace.
 _KINK_SEARCH_LIMIT = 10_000
 
@@ -155,24 +155,6 @@ def _failure(graph: Graph, node: Node, args: list[Any], value: Any) -> Evaluatio
     return EvaluationError(f"{reason} in {graph.text(node.id)}{where}", graph.span(node.id))
 
 
-def not_finite(op: Op, args: list[Any], value: Any) -> tuple[str, str]:
-    """Why the first non-finite element is so, as the scalar op would say, and its index."""
-    index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.asarray(value)))[0])
-    where = f" at index {list(index)}" if index else ""
-    if op.tensor:
-        return "the result is not finite", where
-    elements = [float(np.broadcast_to(a, np.shape(value))[index]) for a in args]
-    return op.failure(elements, _scalar_error(op, elements)), where
-
-
-def _scalar_error(op: Op, elements: list[float]) -> Exception | None:
-    try:
-        OPS[op.key].forward(*elements)
-    except _ARITH_ERRORS as error:
-        return error
-    return None
-
-
 def _backward(
     graph: Graph,
     values: list[Any],
@@ -271,7 +253,7 @@ def _kink(op: Op, args: list[Any]) -> str | None:
         elements = [float(a[index]) for a in arrays]
         try:
             note = op.kink(*elements, OPS[op.key].forward(*elements))
-        except _ARITH_ERRORS:
+        except ARITH_ERRORS:
             continue
         if note:
             return note + (f" (at index {list(index)})" if index else "")

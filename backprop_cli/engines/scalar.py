@@ -12,10 +12,8 @@ from backprop_cli.core.numbers import format_number
 from backprop_cli.engines.evaluation import Evaluation, Step, Trace, unbound_error
 from backprop_cli.engines.overflow import gradient_overflow
 from backprop_cli.graph import Graph, Node
-from backprop_cli.ops.op import Op
+from backprop_cli.ops.op import ARITH_ERRORS, Op
 from backprop_cli.ops.table import CONST, INPUT
-
-_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:
                 append(node.op.forward(values[inputs[0]]))  # type: ignore[union-attr]
             else:
                 append(node.value if node.op == CONST else input_values[node.name])  # type: ignore[index]
-    except _ARITH_ERRORS as error:
+    except ARITH_ERRORS as error:
         assert node is not None
         raise _failure(graph, node, values, error) from None
     if not all(map(math.isfinite, values)):

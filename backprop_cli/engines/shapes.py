@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
+from backprop_cli.core.limits import MAX_ELEMENTS
 from backprop_cli.core.shapes import Shape, ShapeError, broadcast, shape_text
 from backprop_cli.graph import Graph, Node
-from backprop_cli.inputs.array_values import MAX_ELEMENTS
 from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST, INPUT
 

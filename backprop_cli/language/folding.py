@@ -40,7 +40,7 @@ def fold_arrays(op: Op, args: list[Any], span: Span) -> Any:
     with np.errstate(all="ignore"):
         value = np.asarray(array_ops()[op.key].forward(*args), dtype=float)
     if not np.all(np.isfinite(value)):
-        from backprop_cli.engines.arrays import not_finite
+        from backprop_cli.ops.failures import not_finite
 
         reason, where = not_finite(op, args, value)
         raise EvaluationError(f"{reason} in {text}{where}", span)

@@ -18,6 +18,9 @@ VectorJacobian = Callable[..., tuple[Any, ...]]
 # shape(*input shapes) -> the output's shape, or raises shapes.ShapeError
 ShapeRule = Callable[..., tuple[int, ...]]
 
+# What a scalar op's forward raises where it has no value: log(0), 1/0, exp(1000).
+ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
 
 # eq=False: an op is itself, compared by identity, so `node.op == INPUT` costs no field-by-field
 # comparison on every node.
