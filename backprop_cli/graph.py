@@ -16,7 +16,7 @@ class Node(NamedTuple):
     """One value of the program. A tuple, not a dataclass: graphs run to millions of nodes."""
 
     id: int
-    op: Op | str  # an Op, or CONST / INPUT for leaves
+    op: Op  # CONST and INPUT for leaves, compared by identity
     inputs: tuple[int, ...]
     name: str | None  # the program's name for it, if any
     value: Any  # a constant's value (a float, or an array of a literal), or an input's default

@@ -89,7 +89,7 @@ def _gradient_overflow(graph: Graph, values: list[Any], grads: list[Any]) -> Exc
         args = [values[i] for i in node.inputs]
         if any(np.size(a) > _KINK_SEARCH_LIMIT for a in args):
             continue  # too large to search for kinks: the infinities may be documented ones
-        op: Op = node.op  # type: ignore[assignment]
+        op = node.op
         wanted = [nodes[i].op != CONST for i in node.inputs]
         shares, _ = _through(op, upstream, args, values[node_id], wanted)
         overflows = any(s is not None and not all_finite(s) for s in shares)
@@ -128,7 +128,7 @@ def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
             continue
         args = [values[i] for i in node.inputs]
         try:
-            value = _elementwise(node.op).forward(*args)  # type: ignore[arg-type]
+            value = _elementwise(node.op).forward(*args)
         except ShapeError as error:  # values a shape cannot show: a class index out of range
             message = f"{error} in {graph.text(node.id)}"
             raise EvaluationError(message, graph.span(node.id)) from None
@@ -151,7 +151,7 @@ def _as_value(value: Any) -> Any:
 
 
 def _failure(graph: Graph, node: Node, args: list[Any], value: Any) -> EvaluationError:
-    reason, where = not_finite(node.op, args, value)  # type: ignore[arg-type]
+    reason, where = not_finite(node.op, args, value)
     return EvaluationError(f"{reason} in {graph.text(node.id)}{where}", graph.span(node.id))
 
 
@@ -177,7 +177,7 @@ def _backward(
         upstream = grads[node_id]
         # A literal such as the 2 of W1^2 needs no gradient: over a large array it costs passes.
         wanted = [nodes[i].op != CONST for i in node.inputs]
-        contributions, locals_ = _through(node.op, upstream, args, values[node_id], wanted)  # type: ignore[arg-type]
+        contributions, locals_ = _through(node.op, upstream, args, values[node_id], wanted)
         for input_id, contribution in zip(node.inputs, contributions):
             if contribution is None:
                 continue
@@ -223,13 +223,13 @@ def _record(
 ) -> None:
     variable = [graph.nodes[i].op != CONST for i in node.inputs]
     args = [values[i] for i in node.inputs]
-    op = _elementwise(node.op)  # type: ignore[arg-type]
+    op = _elementwise(node.op)
     stopped = masked_any(op, upstream, args, values[node.id])
     for edge in zip(node.inputs, locals_, contributions, variable, stopped):
         input_id, local, contribution, wanted, flag = edge
         if wanted:
             steps.append(Step(node.id, input_id, local, upstream, contribution, flag))
-    note = _kink(node.op, args)  # type: ignore[arg-type]
+    note = _kink(node.op, args)
     if note and _matters(locals_, variable):
         kinks[node.id] = note
 

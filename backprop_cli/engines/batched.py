@@ -30,8 +30,7 @@ __all__ = ["BatchProgram", "Unbatchable", "batchable"]
 def batchable(graph: Graph) -> bool:
     """Whether every operation of the program has a rule for a batch of rows."""
     return all(
-        not node.inputs or not node.op.tensor or node.op.name in RULES  # type: ignore[union-attr]
-        for node in graph.nodes
+        not node.inputs or not node.op.tensor or node.op.name in RULES for node in graph.nodes
     )
 
 
@@ -84,7 +83,7 @@ def _forward(
             continue
         args = [values[i] for i in node.inputs]
         flags = [batched[i] for i in node.inputs]
-        value = _apply(node.op, args, flags)  # type: ignore[arg-type]
+        value = _apply(node.op, args, flags)
         if not all_finite(value):
             return None
         values.append(value)
@@ -115,7 +114,7 @@ def _backward(
         args = [values[i] for i in node.inputs]
         flags = [batched[i] for i in node.inputs]
         wanted = [needs[i] for i in node.inputs]
-        shares = _through(node.op, upstream, args, flags, values[node_id], wanted)  # type: ignore[arg-type]
+        shares = _through(node.op, upstream, args, flags, values[node_id], wanted)
         for input_id, share, want in zip(node.inputs, shares, wanted):
             if want:
                 total = grads[input_id]

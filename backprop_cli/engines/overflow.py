@@ -16,7 +16,6 @@ from typing import Any
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import format_number
 from backprop_cli.graph import Graph, Node
-from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST
 
 
@@ -29,7 +28,7 @@ def gradient_overflow(graph: Graph, values: list[float]) -> EvaluationError | No
         node, upstream = nodes[node_id], grads[node_id]
         if not node.inputs or not isfinite(upstream):
             continue  # a leaf, or what flows is already a documented infinity
-        op: Op = node.op  # type: ignore[assignment]
+        op = node.op
         args = [values[i] for i in node.inputs]
         locals_ = op.partials(*args, values[node_id])
         kink = op.kink is not None and op.kink(*args, values[node_id]) is not None

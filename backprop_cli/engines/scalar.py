@@ -12,7 +12,7 @@ from backprop_cli.core.numbers import format_number
 from backprop_cli.engines.evaluation import Evaluation, Step, Trace, unbound_error
 from backprop_cli.engines.overflow import gradient_overflow
 from backprop_cli.graph import Graph, Node
-from backprop_cli.ops.op import ARITH_ERRORS, Op
+from backprop_cli.ops.op import ARITH_ERRORS
 from backprop_cli.ops.table import CONST, INPUT
 
 
@@ -63,11 +63,11 @@ def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:
         for node in graph.nodes:
             inputs = node.inputs
             if len(inputs) == 2:
-                append(node.op.forward(values[inputs[0]], values[inputs[1]]))  # type: ignore[union-attr]
+                append(node.op.forward(values[inputs[0]], values[inputs[1]]))
             elif inputs:
-                append(node.op.forward(values[inputs[0]]))  # type: ignore[union-attr]
+                append(node.op.forward(values[inputs[0]]))
             else:
-                append(node.value if node.op == CONST else input_values[node.name])  # type: ignore[index]
+                append(node.value if node.op == CONST else input_values[node.name])  # type: ignore[index]  # inputs have names
     except ARITH_ERRORS as error:
         assert node is not None
         raise _failure(graph, node, values, error) from None
@@ -84,7 +84,7 @@ def _failure(
     if node.op == INPUT:
         message = f"{node.name} is not a finite number"
     else:
-        op: Op = node.op  # type: ignore[assignment]
+        op = node.op
         args = [values[i] for i in node.inputs]
         shown = ", ".join(
             f"{graph.text(i)} = {format_number(values[i])}"
@@ -122,7 +122,7 @@ def _backward(
         inputs = node.inputs
         if not inputs or not reaches[node_id]:
             continue
-        op: Op = node.op  # type: ignore[assignment]
+        op = node.op
         upstream = grads[node_id]
         if recording or (op.mask is not None and not isfinite(upstream)):
             _explained(graph, node, values, grads, reaches, steps, kinks)
@@ -150,7 +150,7 @@ def _explained(
     kinks: dict[int, str] | None,
 ) -> None:
     """One node's edges with its mask applied, and recorded when given lists to fill."""
-    op: Op = node.op  # type: ignore[assignment]
+    op = node.op
     inputs, upstream, out = node.inputs, grads[node.id], values[node.id]
     args = [values[i] for i in inputs]
     locals_ = op.partials(*args, out)

@@ -12,7 +12,6 @@ from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.limits import MAX_ELEMENTS
 from backprop_cli.core.shapes import Shape, ShapeError, broadcast, shape_text
 from backprop_cli.graph import Graph, Node
-from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST, INPUT
 
 __all__ = ["MAX_ELEMENTS", "Shape", "infer_shapes", "non_scalar_output"]
@@ -44,7 +43,7 @@ def _check_size(graph: Graph, node: Node, shape: Shape) -> None:
 
 
 def _shape_of(graph: Graph, node: Node, operands: list[Shape]) -> Shape:
-    op: Op = node.op  # type: ignore[assignment]
+    op = node.op
     try:
         return op.shape(*operands) if op.shape else broadcast(*operands)
     except ShapeError as error:

@@ -198,8 +198,8 @@ def _sweep_back(graph: Graph, values: list[Column], needs: bytearray | None) -> 
     return grads
 
 
-def _op(ops: dict[str, Op], op: Op | str) -> Op:
-    return ops[op.key]  # type: ignore[union-attr]
+def _op(ops: dict[str, Op], op: Op) -> Op:
+    return ops[op.key]
 
 
 def _failures(

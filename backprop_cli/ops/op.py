@@ -65,3 +65,16 @@ class Op:
     def is_call(self) -> bool:
         """Whether the op is written as a function call, f(a, b)."""
         return self.template.startswith(self.name + "(")
+
+
+def leaf(name: str) -> Op:
+    """An op of no inputs (a constant, an input): a node's value comes from the node itself."""
+    return Op(name, 0, forward=_no_value, partials=_no_partials, template=name, rules=())
+
+
+def _no_value() -> float:
+    raise TypeError("a leaf's value is the node's own, not an op's")
+
+
+def _no_partials(out: float) -> tuple[float, ...]:
+    return ()

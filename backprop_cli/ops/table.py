@@ -8,7 +8,7 @@ from typing import Any
 
 from backprop_cli.ops.arrays import TENSOR_OPS
 from backprop_cli.ops.backends import SCALAR, numpy_backend
-from backprop_cli.ops.op import Forward, Kink, Mask, Op, Partials
+from backprop_cli.ops.op import Forward, Kink, Mask, Op, Partials, leaf
 
 _INF = math.inf
 CONSTANT_EXPONENT = "constant exponent"
@@ -272,5 +272,5 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 POW_CONSTANT_EXPONENT: Op = OPS[f"pow:{CONSTANT_EXPONENT}"]
 
 # Leaves of the graph: a constant, and an input (bound on the command line or assigned a constant).
-CONST = "const"
-INPUT = "input"
+CONST = leaf("const")
+INPUT = leaf("input")

@@ -56,7 +56,7 @@ class Derivation:
         for node in self.graph.nodes:
             if is_leaf(node):
                 continue
-            op: Op = node.op  # type: ignore[assignment]
+            op = node.op
             symbolic = self._apply(op, [self.names[i] for i in node.inputs])
             operands = [values[i] for i in node.inputs]
             # Large arrays are shown once, as the result, not again as operands.
@@ -151,7 +151,7 @@ class Derivation:
 
     def _rule(self, node_id: int, position: int) -> str:
         node = self.graph.nodes[node_id]
-        op: Op = node.op  # type: ignore[assignment]
+        op = node.op
         operands = [parenthesized(self.names[i]) for i in node.inputs]
         output = node_id == self.graph.output
         upstream = "1" if output else self.d(self.output_name, self.names[node_id])

@@ -68,7 +68,7 @@ def build(graph: Graph, evaluation: Evaluation | None, options: RenderOptions) -
             kind = INPUT_SHAPE if node.op == INPUT else CONSTANT_SHAPE
             shapes.append(Shape(f"n{node.id}", labels.box(node.id), kind))
             continue
-        op: Op = node.op  # type: ignore[assignment]
+        op = node.op
         shapes.append(Shape(f"n{node.id}", symbol(op), OPERATION_SHAPE))
         for position, input_id in enumerate(node.inputs):
             wires.append(labels.wire(input_id, node.id, position))

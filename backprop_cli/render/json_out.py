@@ -11,7 +11,6 @@ from typing import Any
 from backprop_cli.core.numbers import json_number
 from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.graph import Node
-from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST
 from backprop_cli.render.names import display_names
 from backprop_cli.render.options import RenderOptions
@@ -147,7 +146,7 @@ def _node(
     record: dict[str, Any] = {
         "id": f"n{node.id}",
         "name": names[node.id],
-        "op": node.op.name if isinstance(node.op, Op) else node.op,
+        "op": node.op.name,
         "inputs": [f"n{i}" for i in node.inputs],
     }
     if shapes is not None:
