@@ -4,12 +4,11 @@ Each one keeps its value, its shape rule and its vector-Jacobian product side by
 Jacobian of an array operation is too large to be a number on an edge, so the backward pass
 asks each op for d out/d input already multiplied by the upstream gradient. NumPy is imported
 inside the functions, so that parsing a program that names them stays free of it. The
-reductions (sum, mean, softmax, ...) are in tensor_reductions.py, the losses in losses.py.
+reductions (sum, mean, softmax, ...) are in reductions.py, the maths of the losses in losses.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from backprop_cli.core.shapes import (
@@ -97,65 +96,71 @@ def _stack_vjp(g: Any, *items_and_out: Any) -> tuple[Any, ...]:
 
 def _build_table() -> list[Op]:
     matmul = Op(
-        "matmul",
-        2,
-        exact_products.matmul,
-        no_partials,
-        "{0} @ {1}",
-        ("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
+        name="matmul",
+        arity=2,
+        forward=exact_products.matmul,
+        partials=no_partials,
+        template="{0} @ {1}",
+        rules=("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
         vjp=_matmul_vjp,
         shape=matmul_shape,
         tensor=True,
         gate="matrix product",
     )
-    dot = replace(
-        matmul,
+    dot = Op(
         name="dot",
+        arity=2,
         forward=_dot,
+        partials=no_partials,
         template="dot({0}, {1})",
         rules=("{up} · {1}", "{up} · {0}"),
         vjp=_dot_vjp,
         shape=dot_shape,
-        gate="",
+        tensor=True,
     )
     transpose = Op(
-        "transpose",
-        1,
-        lambda a: numpy_module().transpose(a),
-        no_partials,
-        "transpose({0})",
-        ("{up}ᵀ",),
+        name="transpose",
+        arity=1,
+        forward=lambda a: numpy_module().transpose(a),
+        partials=no_partials,
+        template="transpose({0})",
+        rules=("{up}ᵀ",),
         vjp=_transpose_vjp,
         shape=lambda a: a[::-1],
         tensor=True,
     )
-    norm = replace(
-        transpose,
+    norm = Op(
         name="norm",
+        arity=1,
         forward=_norm,
+        partials=no_partials,
         template="norm({0})",
         rules=("{up} · {0} / {out}",),
         vjp=_norm_vjp,
         shape=lambda a: (),
+        tensor=True,
     )
-    mse = replace(
-        matmul,
+    mse = Op(
         name="mse",
+        arity=2,
         forward=losses.mse,
+        partials=no_partials,
         template="mse({0}, {1})",
         rules=("{up} · 2({0} - {1})/n", "{up} · 2({1} - {0})/n"),
         vjp=losses.mse_vjp,
         shape=lambda a, b: (broadcast(a, b), ())[1],
-        gate="",
+        tensor=True,
     )
-    cross_entropy = replace(
-        mse,
+    cross_entropy = Op(
         name="cross_entropy",
+        arity=2,
         forward=losses.cross_entropy,
+        partials=no_partials,
         template="cross_entropy({0}, {1})",
         rules=("{up} · (softmax({0}) - {1})/n", "{up} · -log_softmax({0})/n"),
         vjp=losses.cross_entropy_vjp,
         shape=cross_entropy_shape,
+        tensor=True,
     )
     reductions = [build(None) for build in REDUCTIONS.values()]
     return [matmul, dot, transpose, norm, mse, cross_entropy, *reductions]
@@ -170,12 +175,12 @@ VARIADIC = -1
 # not called, so it stays out of TENSOR_OPS (the functions a program may call). Its template's
 # {0} stands for all the items; its one rule serves each item, {index} being its position.
 STACK = Op(
-    "stack",
-    VARIADIC,
-    _stack,
-    no_partials,
-    "[{0}]",
-    ("({up})[{index}]",),
+    name="stack",
+    arity=VARIADIC,
+    forward=_stack,
+    partials=no_partials,
+    template="[{0}]",
+    rules=("({up})[{index}]",),
     vjp=_stack_vjp,
     shape=stack_shape,
     tensor=True,

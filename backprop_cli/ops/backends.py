@@ -25,23 +25,29 @@ def _pow_or_nan(a: float, b: float) -> float:
         return math.inf
 
 
-# Scalars: the functions of `math`, which raise on domain errors, so the
-# engine can name the node that failed. Bound once, so the hot loop calls
-# math.exp directly.
-SCALAR = SimpleNamespace(
-    exp=math.exp,
-    log=math.log,
-    sqrt=math.sqrt,
-    sin=math.sin,
-    cos=math.cos,
-    tan=math.tan,
-    tanh=math.tanh,
+class Backend(SimpleNamespace):
+    """The functions an op is written with. A name not set here is the module's own (math.log1p,
+    numpy.log1p), so a new elementwise op needs no entry: only its declaration in table.py."""
+
+    def __init__(self, module: Any, **overrides: Any) -> None:
+        super().__init__(**overrides)
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(self._module, name)
+        setattr(self, name, function)  # looked up once: the hot loop then reads an attribute
+        return function
+
+
+# Scalars: the functions of `math`, which raise on domain errors, so the engine can name the
+# node that failed.
+SCALAR = Backend(
+    math,
     pow=math.pow,
     abs=abs,
     where=_where,
     sign=_sign,
     pow_or_nan=_pow_or_nan,
-    nan=math.nan,
 )
 
 
@@ -49,18 +55,4 @@ def numpy_backend() -> Any:
     """The same names over NumPy arrays (imported only when data mode needs it)."""
     import numpy as np
 
-    return SimpleNamespace(
-        exp=np.exp,
-        log=np.log,
-        sqrt=np.sqrt,
-        sin=np.sin,
-        cos=np.cos,
-        tan=np.tan,
-        tanh=np.tanh,
-        pow=np.power,
-        abs=np.abs,
-        where=np.where,
-        sign=np.sign,
-        pow_or_nan=np.power,
-        nan=np.nan,
-    )
+    return Backend(np, pow=np.power, pow_or_nan=np.power)

@@ -24,7 +24,7 @@ ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 # eq=False: an op is itself, compared by identity, so `node.op == INPUT` costs no field-by-field
 # comparison on every node.
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, kw_only=True)
 class Op:
     """One operation. `template` and `rules` use {0}, {1} for the inputs and {out}."""
 
@@ -69,7 +69,7 @@ class Op:
 
 def leaf(name: str) -> Op:
     """An op of no inputs (a constant, an input): a node's value comes from the node itself."""
-    return Op(name, 0, forward=_no_value, partials=_no_partials, template=name, rules=())
+    return Op(name=name, arity=0, forward=_no_value, partials=_no_partials, template=name, rules=())
 
 
 def _no_value() -> float:

@@ -91,12 +91,12 @@ def _axis_op(
         forward, vjp = make(chosen)
         shown = "{0}" if axis is None else f"{{0}}, {axis}"
         return Op(
-            name,
-            1,
-            forward,
-            no_partials,
-            f"{name}({shown})",
-            (rule,),
+            name=name,
+            arity=1,
+            forward=forward,
+            partials=no_partials,
+            template=f"{name}({shown})",
+            rules=(rule,),
             vjp=vjp,
             shape=shape_rule(chosen),
             tensor=True,
