@@ -3,9 +3,8 @@
 Evaluating a network once per row costs a pass of Python per row. Here every value that depends
 on the rows holds all of them, with shape (rows, *its shape in one row), and each operation is
 told what that leading axis means: elementwise operations broadcast with it kept apart from the
-per-row axes; the matrix product, reductions, mse, stacking and transposing have a rule of
-their own (batch_rules.py). Any other operation raises Unbatchable, and the caller goes
-row by row.
+per-row axes; each array operation declares its own batch rule beside its VJP (ops/). One that
+declares ROW_BY_ROW raises Unbatchable, and the caller goes row by row.
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ import numpy as np
 
 from backprop_cli.graph import Graph, depends_on
 from backprop_cli.ops.array_math import all_finite, masked
-from backprop_cli.ops.batch_axis import Unbatchable, align_rows, number, sum_back
-from backprop_cli.ops.batch_rules import RULES, rule_of
-from backprop_cli.ops.op import Op
+from backprop_cli.ops.batch_axis import ROW_BY_ROW, Unbatchable, align_rows, number, sum_back
+from backprop_cli.ops.op import BatchRule, Op
 from backprop_cli.ops.table import CONST, array_ops
 
 Value = Any  # a float, or a float64 array; with `rows` set, one per row along axis 0
@@ -30,7 +28,8 @@ __all__ = ["BatchProgram", "Unbatchable", "batchable"]
 def batchable(graph: Graph) -> bool:
     """Whether every operation of the program has a rule for a batch of rows."""
     return all(
-        not node.inputs or not node.op.tensor or node.op.name in RULES for node in graph.nodes
+        not node.inputs or not node.op.tensor or node.op.batch not in (None, ROW_BY_ROW)
+        for node in graph.nodes
     )
 
 
@@ -95,7 +94,7 @@ def _apply(op: Op, args: list[Value], flags: list[bool]) -> Value:
     if not any(flags):
         return _plain(op).forward(*args)
     if op.tensor:
-        return rule_of(op).forward(op, args, flags)
+        return _rule(op).forward(op, args, flags)
     return _plain(op).forward(*align_rows(args, flags))
 
 
@@ -127,7 +126,7 @@ def _through(
 ) -> list[Value]:
     """Each input's share of the upstream gradient g, in its own form (None if not wanted)."""
     if op.tensor and any(flags):
-        return rule_of(op).vjp(op, g, args, flags, out)
+        return _rule(op).vjp(op, g, args, flags, out)
     if op.vjp is not None:
         return [number(share) for share in op.vjp(g, *args, out)]
     aligned = align_rows(args, flags) if any(flags) else args
@@ -144,3 +143,9 @@ def _through(
 def _plain(op: Op) -> Op:
     """The op's NumPy twin: the graph holds the scalar table's ops."""
     return op if op.tensor else array_ops()[op.key]
+
+
+def _rule(op: Op) -> BatchRule:
+    if op.batch is None:
+        raise Unbatchable(f"{op.name} has no rule for a batch of rows")
+    return op.batch

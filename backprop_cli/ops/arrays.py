@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop_cli.core.shapes import (
-    broadcast,
-    cross_entropy_shape,
-    dot_shape,
-    matmul_shape,
-    stack_shape,
-)
-from backprop_cli.ops import exact_products, losses
+from backprop_cli.core.shapes import dot_shape, matmul_shape, stack_shape
+from backprop_cli.ops import exact_products
 from backprop_cli.ops.array_math import numpy_module, unbroadcast
-from backprop_cli.ops.op import Op
-from backprop_cli.ops.reductions import REDUCTIONS, no_partials
+from backprop_cli.ops.batch_axis import Unbatchable, align_rows, number, row_rank, sum_back
+from backprop_cli.ops.losses import CROSS_ENTROPY, MSE
+from backprop_cli.ops.op import BatchRule, Op, no_partials
+from backprop_cli.ops.reductions import REDUCTIONS
 
 # --- matrix product ---------------------------------------------------------------
 
@@ -52,6 +48,29 @@ def matmul_shares(g: Any, a: Any, b: Any, left: bool, right: bool) -> tuple[Any,
     return (grad_a[..., 0, :] if left else grad_a), (grad_b[..., 0] if right else grad_b)
 
 
+def _matmul_rows(op: Op, args: list[Any], flags: list[bool]) -> Any:
+    a, b, left, right = _as_matrices(args, flags)
+    product = exact_products.matmul(a, b)
+    product = product[..., 0] if right else product
+    return (product[..., 0] if right else product[..., 0, :]) if left else product
+
+
+def _matmul_rows_vjp(op: Op, g: Any, args: list[Any], flags: list[bool], out: Any) -> list[Any]:
+    grad_a, grad_b = matmul_shares(g, *_as_matrices(args, flags))
+    return [
+        sum_back(grad_a, args[0], args[0], flags[0]),
+        sum_back(grad_b, args[1], args[1], flags[1]),
+    ]
+
+
+def _as_matrices(args: list[Any], flags: list[bool]) -> tuple[Any, Any, bool, bool]:
+    """Vectors promoted to matrices as np.matmul does, which rows of a batch broadcast over."""
+    (a, b), (ra, rb) = args, [row_rank(x, f) for x, f in zip(args, flags)]
+    if ra not in (1, 2) or rb not in (1, 2):
+        raise Unbatchable("a matrix product of arrays of more than two axes")
+    return (a[..., None, :] if ra == 1 else a), (b[..., None] if rb == 1 else b), ra == 1, rb == 1
+
+
 def _dot(a: Any, b: Any) -> Any:
     np = numpy_module()
     return exact_products.matmul(a, b) if np.ndim(a) == np.ndim(b) == 1 else np.dot(a, b)
@@ -61,8 +80,26 @@ def _dot_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
     return g * numpy_module().asarray(b, dtype=float), g * numpy_module().asarray(a, dtype=float)
 
 
+def _dot_rows(op: Op, args: list[Any], flags: list[bool]) -> Any:
+    if any(row_rank(x, f) != 1 for x, f in zip(args, flags)):
+        raise Unbatchable("dot of arrays that are not vectors")
+    a, b = align_rows(args, flags)
+    return exact_products.matmul(a[..., None, :], b[..., :, None])[..., 0, 0]
+
+
+def _dot_rows_vjp(op: Op, g: Any, args: list[Any], flags: list[bool], out: Any) -> list[Any]:
+    a, b = align_rows(args, flags)
+    g = g[..., None]
+    return [sum_back(g * b, args[0], a, flags[0]), sum_back(g * a, args[1], b, flags[1])]
+
+
 def _transpose_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
     return (numpy_module().transpose(g),)
+
+
+def _row_transpose(x: Any) -> Any:
+    """Each row's axes reversed, the row axis kept in front."""
+    return numpy_module().transpose(x, (0, *range(x.ndim - 1, 0, -1)))
 
 
 def _norm(a: Any) -> Any:
@@ -75,6 +112,20 @@ def _norm_vjp(g: Any, a: Any, out: Any) -> tuple[Any]:
     np = numpy_module()
     a = np.asarray(a, dtype=float)
     return (g * a / out if out != 0 else np.zeros_like(a),)
+
+
+def _norm_rows(op: Op, args: list[Any], flags: list[bool]) -> Any:
+    (x,) = args
+    np = numpy_module()
+    return np.sqrt(np.sum(np.square(x).reshape(len(x), -1), axis=1))
+
+
+def _norm_rows_vjp(op: Op, g: Any, args: list[Any], flags: list[bool], out: Any) -> list[Any]:
+    # Each row as _norm_vjp has it: g·x/‖x‖, and 0 for a row that is all zeros.
+    (x,) = args
+    np = numpy_module()
+    scale = np.divide(g, out, out=np.zeros_like(out), where=out != 0)
+    return [x * scale.reshape(scale.shape + (1,) * (x.ndim - 1))]
 
 
 # --- stacking: an array literal whose items are not all constants ------------------
@@ -91,82 +142,81 @@ def _stack_vjp(g: Any, *items_and_out: Any) -> tuple[Any, ...]:
     return tuple(g[i] if numpy_module().ndim(item) else float(g[i]) for i, item in enumerate(items))
 
 
-# --- the table ---------------------------------------------------------------------
+def _stack_rows(op: Op, args: list[Any], flags: list[bool]) -> Any:
+    np = numpy_module()
+    size = next(len(a) for a, f in zip(args, flags) if f)
+    shape = next(np.shape(a)[1:] for a, f in zip(args, flags) if f)
+    items = [a if f else np.broadcast_to(a, (size, *shape)) for a, f in zip(args, flags)]
+    return np.stack(items, axis=1)
 
 
-def _build_table() -> list[Op]:
-    matmul = Op(
-        name="matmul",
-        arity=2,
-        forward=exact_products.matmul,
-        partials=no_partials,
-        template="{0} @ {1}",
-        rules=("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
-        vjp=_matmul_vjp,
-        shape=matmul_shape,
-        tensor=True,
-        gate="matrix product",
-    )
-    dot = Op(
-        name="dot",
-        arity=2,
-        forward=_dot,
-        partials=no_partials,
-        template="dot({0}, {1})",
-        rules=("{up} · {1}", "{up} · {0}"),
-        vjp=_dot_vjp,
-        shape=dot_shape,
-        tensor=True,
-    )
-    transpose = Op(
-        name="transpose",
-        arity=1,
-        forward=lambda a: numpy_module().transpose(a),
-        partials=no_partials,
-        template="transpose({0})",
-        rules=("{up}ᵀ",),
-        vjp=_transpose_vjp,
-        shape=lambda a: a[::-1],
-        tensor=True,
-    )
-    norm = Op(
-        name="norm",
-        arity=1,
-        forward=_norm,
-        partials=no_partials,
-        template="norm({0})",
-        rules=("{up} · {0} / {out}",),
-        vjp=_norm_vjp,
-        shape=lambda a: (),
-        tensor=True,
-    )
-    mse = Op(
-        name="mse",
-        arity=2,
-        forward=losses.mse,
-        partials=no_partials,
-        template="mse({0}, {1})",
-        rules=("{up} · 2({0} - {1})/n", "{up} · 2({1} - {0})/n"),
-        vjp=losses.mse_vjp,
-        shape=lambda a, b: (broadcast(a, b), ())[1],
-        tensor=True,
-    )
-    cross_entropy = Op(
-        name="cross_entropy",
-        arity=2,
-        forward=losses.cross_entropy,
-        partials=no_partials,
-        template="cross_entropy({0}, {1})",
-        rules=("{up} · (softmax({0}) - {1})/n", "{up} · -log_softmax({0})/n"),
-        vjp=losses.cross_entropy_vjp,
-        shape=cross_entropy_shape,
-        tensor=True,
-    )
-    reductions = [build(None) for build in REDUCTIONS.values()]
-    return [matmul, dot, transpose, norm, mse, cross_entropy, *reductions]
+def _stack_rows_vjp(op: Op, g: Any, args: list[Any], flags: list[bool], out: Any) -> list[Any]:
+    np = numpy_module()
+    return [g[:, i] if f else number(np.sum(g[:, i], axis=0)) for i, f in enumerate(flags)]
 
 
-TENSOR_OPS: dict[str, Op] = {op.name: op for op in _build_table()}
+# --- the declarations --------------------------------------------------------------
+
+
+MATMUL = Op(
+    name="matmul",
+    arity=2,
+    forward=exact_products.matmul,
+    partials=no_partials,
+    template="{0} @ {1}",
+    rules=("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
+    vjp=_matmul_vjp,
+    shape=matmul_shape,
+    batch=BatchRule(forward=_matmul_rows, vjp=_matmul_rows_vjp),
+    tensor=True,
+    gate="matrix product",
+)
+DOT = Op(
+    name="dot",
+    arity=2,
+    forward=_dot,
+    partials=no_partials,
+    template="dot({0}, {1})",
+    rules=("{up} · {1}", "{up} · {0}"),
+    vjp=_dot_vjp,
+    shape=dot_shape,
+    batch=BatchRule(forward=_dot_rows, vjp=_dot_rows_vjp),
+    tensor=True,
+)
+TRANSPOSE = Op(
+    name="transpose",
+    arity=1,
+    forward=lambda a: numpy_module().transpose(a),
+    partials=no_partials,
+    template="transpose({0})",
+    rules=("{up}ᵀ",),
+    vjp=_transpose_vjp,
+    shape=lambda a: a[::-1],
+    batch=BatchRule(
+        forward=lambda op, args, flags: _row_transpose(args[0]),
+        vjp=lambda op, g, args, flags, out: [_row_transpose(g)],
+    ),
+    tensor=True,
+)
+NORM = Op(
+    name="norm",
+    arity=1,
+    forward=_norm,
+    partials=no_partials,
+    template="norm({0})",
+    rules=("{up} · {0} / {out}",),
+    vjp=_norm_vjp,
+    shape=lambda a: (),
+    batch=BatchRule(forward=_norm_rows, vjp=_norm_rows_vjp),
+    tensor=True,
+)
+
+REDUCTION_OPS = [build(None) for build in REDUCTIONS.values()]  # each over its default axis
+
+# The functions a program may call on arrays.
+TENSOR_OPS: dict[str, Op] = {
+    op.name: op for op in (MATMUL, DOT, TRANSPOSE, NORM, MSE, CROSS_ENTROPY, *REDUCTION_OPS)
+}
 
 # Ops take a fixed number of inputs, except this one: a node of it has one input per item.
 VARIADIC = -1
@@ -183,5 +233,6 @@ STACK = Op(
     rules=("({up})[{index}]",),
     vjp=_stack_vjp,
     shape=stack_shape,
+    batch=BatchRule(forward=_stack_rows, vjp=_stack_rows_vjp),
     tensor=True,
 )

@@ -1,16 +1,16 @@
 """The leading axis of a batch of rows: lining up per-row axes, and summing gradients back.
 
 A value that depends on the rows holds all of them, shape (rows, *its shape in one row); a value
-that does not is held once. These helpers keep the two apart for every operation.
+that does not is held once. These helpers keep the two apart for every operation. NumPy is
+imported on first use: the array ops' batch rules, declared with the ops, are built at start.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from backprop_cli.ops.array_math import unbroadcast
+from backprop_cli.ops.array_math import numpy_module, unbroadcast
+from backprop_cli.ops.op import BatchRule, Op
 
 Value = Any  # a float, or a float64 array; a batched one has the rows along axis 0
 
@@ -37,6 +37,7 @@ def align_rows(args: list[Value], flags: list[bool]) -> list[Value]:
 
 def sum_back(share: Value, arg: Value, aligned: Value, batched: bool) -> Value:
     """A share summed back to the input's form: over broadcast axes, and over rows if unbatched."""
+    np = numpy_module()
     if type(arg) is float:  # a number for every row: the sum over all of them
         return float(np.sum(share)) if type(share) is np.ndarray else share
     if batched:
@@ -48,4 +49,12 @@ def sum_back(share: Value, arg: Value, aligned: Value, batched: bool) -> Value:
 
 def number(value: Value) -> Value:
     """A float for an array of no axes, else the value."""
-    return float(value) if np.ndim(value) == 0 else value
+    return float(value) if numpy_module().ndim(value) == 0 else value
+
+
+def _one_row_at_a_time(op: Op, *args: Any) -> Any:
+    raise Unbatchable(f"{op.name} runs one row at a time")
+
+
+# The batch rule of an array op that has none yet: the caller runs the program row by row.
+ROW_BY_ROW = BatchRule(forward=_one_row_at_a_time, vjp=_one_row_at_a_time)

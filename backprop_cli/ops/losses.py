@@ -1,11 +1,13 @@
-"""The losses of PyTorch's defaults: mse(o, y) and cross_entropy(logits, target), stably."""
+"""The losses of PyTorch's defaults, mse(o, y) and cross_entropy(logits, target): maths and ops."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from backprop_cli.core.shapes import ShapeError
+from backprop_cli.core.shapes import ShapeError, broadcast, cross_entropy_shape
 from backprop_cli.ops.array_math import logsumexp_of, numpy_module, unbroadcast
+from backprop_cli.ops.batch_axis import ROW_BY_ROW, align_rows, sum_back
+from backprop_cli.ops.op import BatchRule, Op, no_partials
 
 
 def mse(o: Any, y: Any) -> Any:
@@ -67,3 +69,46 @@ def cross_entropy_vjp(g: Any, logits: Any, target: Any, out: Any) -> tuple[Any, 
         grad_t = np.zeros(np.shape(target))  # class indices are not differentiable
     grad_logits = g * (np.exp(log_p) * np.sum(t, axis=-1, keepdims=True) - t) / rows
     return grad_logits, grad_t
+
+
+def _mse_rows(op: Op, args: list[Any], flags: list[bool]) -> Any:
+    np = numpy_module()
+    o, t = align_rows(args, flags)
+    difference = o - t
+    return np.mean(np.square(difference).reshape(len(difference), -1), axis=1)
+
+
+def _mse_rows_vjp(op: Op, g: Any, args: list[Any], flags: list[bool], out: Any) -> list[Any]:
+    o, t = align_rows(args, flags)
+    difference = o - t
+    per_row = difference[0].size
+    share = difference * (2.0 / per_row) * g.reshape(g.shape + (1,) * (difference.ndim - 1))
+    return [sum_back(share, args[0], o, flags[0]), sum_back(-share, args[1], t, flags[1])]
+
+
+MSE = Op(
+    name="mse",
+    arity=2,
+    forward=mse,
+    partials=no_partials,
+    template="mse({0}, {1})",
+    rules=("{up} · 2({0} - {1})/n", "{up} · 2({1} - {0})/n"),
+    vjp=mse_vjp,
+    shape=lambda a, b: (broadcast(a, b), ())[1],
+    batch=BatchRule(forward=_mse_rows, vjp=_mse_rows_vjp),
+    tensor=True,
+)
+
+CROSS_ENTROPY = Op(
+    name="cross_entropy",
+    arity=2,
+    forward=cross_entropy,
+    partials=no_partials,
+    template="cross_entropy({0}, {1})",
+    rules=("{up} · (softmax({0}) - {1})/n", "{up} · -log_softmax({0})/n"),
+    vjp=cross_entropy_vjp,
+    shape=cross_entropy_shape,
+    # Targets of class indices or of probabilities, per row or shared: one row at a time.
+    batch=ROW_BY_ROW,
+    tensor=True,
+)

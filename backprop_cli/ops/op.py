@@ -17,6 +17,8 @@ Mask = Callable[..., tuple[Any, ...]]
 VectorJacobian = Callable[..., tuple[Any, ...]]
 # shape(*input shapes) -> the output's shape, or raises shapes.ShapeError
 ShapeRule = Callable[..., tuple[int, ...]]
+# jvp(tangents, *inputs, out) -> the output's tangent: forward mode, beside the VJP
+JacobianVector = Callable[..., Any]
 
 # What a scalar op's forward raises where it has no value: log(0), 1/0, exp(1000).
 ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
@@ -45,6 +47,13 @@ class Op:
     # instead of elementwise partials, and a shape rule instead of broadcasting.
     vjp: VectorJacobian | None = None
     shape: ShapeRule | None = None
+    # How a batch of data rows (a leading axis on some inputs) runs through an array op; every
+    # array op declares one, or ROW_BY_ROW (batch_axis.py) to say it runs a row at a time.
+    batch: BatchRule | None = None
+    # Room for what comes next, empty today: forward mode's rule, and local derivatives built
+    # as graph ops (a derivative printed as a formula, or differentiated again).
+    jvp: JacobianVector | None = None
+    derivative_graph: Callable[..., tuple[Any, ...]] | None = None
     tensor: bool = False  # only arrays make sense of it: the program runs on NumPy
     axis_of: Callable[[int | None], Op] | None = None  # the op over one axis: sum(A, 0)
     axis: int | None = None  # the axis an axis_of op works along (None: every axis)
@@ -67,6 +76,15 @@ class Op:
         return self.template.startswith(self.name + "(")
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRule:
+    """An array op over a batch of rows; `flags` says which inputs carry the leading row axis."""
+
+    forward: Callable[[Op, list[Any], list[bool]], Any]
+    # vjp(op, upstream, inputs, flags, out) -> each input's share, in that input's own form
+    vjp: Callable[[Op, Any, list[Any], list[bool], Any], list[Any]]
+
+
 def leaf(name: str) -> Op:
     """An op of no inputs (a constant, an input): a node's value comes from the node itself."""
     return Op(name=name, arity=0, forward=_no_value, partials=_no_partials, template=name, rules=())
@@ -78,3 +96,8 @@ def _no_value() -> float:
 
 def _no_partials(out: float) -> tuple[float, ...]:
     return ()
+
+
+def no_partials(*args: Any) -> tuple[Any, ...]:
+    """The `partials` of an array operation, which is never called: it has a VJP instead."""
+    raise TypeError("an array operation has a vector-Jacobian product, not local partials")

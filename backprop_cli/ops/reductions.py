@@ -6,11 +6,12 @@ Each is built for an axis by `axis_of`: `sum(A, 0)` is the op that sum's axis_of
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from backprop_cli.core.shapes import reduced_shape, same_axis_shape
 from backprop_cli.ops.array_math import logsumexp_of, numpy_module, softmax_of
-from backprop_cli.ops.op import Op
+from backprop_cli.ops.op import BatchRule, Op, no_partials
 
 
 def _expand(g: Any, a: Any, axis: int | None) -> Any:
@@ -102,14 +103,46 @@ def _axis_op(
             tensor=True,
             axis_of=build,
             axis=chosen,
+            batch=ALONG_THE_ROWS,
         )
 
     return build
 
 
-def no_partials(*args: Any) -> tuple[Any, ...]:
-    """The `partials` of an array operation, which is never called: it has a VJP instead."""
-    raise TypeError("an array operation has a vector-Jacobian product, not local partials")
+# --- over a batch of rows: the same reduction, one axis further along ---------------
+
+
+@cache
+def _along(op: Op, axis: int) -> Op:
+    """The same reduction over another axis of the batch."""
+    assert op.axis_of is not None
+    along = op.axis_of(axis)
+    assert along.vjp is not None
+    return along
+
+
+def _batch_forward(op: Op, args: list[Any], flags: list[bool]) -> Any:
+    (x,) = args
+    if op.axis is None:  # every axis of a row: one axis, once each row is flattened
+        return _along(op, 1).forward(x.reshape(len(x), -1))
+    return _along(op, _row_axis(op.axis)).forward(x)
+
+
+def _batch_vjp(op: Op, g: Any, args: list[Any], flags: list[bool], out: Any) -> list[Any]:
+    (x,) = args
+    if op.axis is None:
+        (share,) = _along(op, 1).vjp(g, x.reshape(len(x), -1), out)  # type: ignore[misc]
+        return [numpy_module().reshape(share, x.shape)]
+    (share,) = _along(op, _row_axis(op.axis)).vjp(g, x, out)  # type: ignore[misc]
+    return [share]
+
+
+def _row_axis(axis: int) -> int:
+    """A row's axis in the batch: one further along, counting from the front."""
+    return axis + 1 if axis >= 0 else axis
+
+
+ALONG_THE_ROWS = BatchRule(forward=_batch_forward, vjp=_batch_vjp)
 
 
 REDUCTIONS: dict[str, Callable[[int | None], Op]] = {

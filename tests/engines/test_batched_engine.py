@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from backprop_cli.engines.batched import BatchProgram, batchable
 from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
+from backprop_cli.ops.arrays import STACK, TENSOR_OPS
+from backprop_cli.ops.batch_axis import ROW_BY_ROW
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.objective import Objective
 
@@ -39,7 +41,29 @@ CASES: list[tuple[str, dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] 
         {"W": (3, 2), "b": (3,), "c": ()},
     ),
     ("J = sum(mean(A * w, 0) ^ 2) + exp(0.1 * sum(A))", {"A": (2, 3)}, {"w": (3,)}),
+    (
+        "J = norm(W @ x - y) + norm(X * c)",
+        {"x": (2,), "y": (3,), "X": (2, 2)},
+        {"W": (3, 2), "c": ()},
+    ),
 ]
+
+
+def array_ops_with_batch_rules() -> set[str]:
+    ops = [*TENSOR_OPS.values(), STACK]
+    return {op.name for op in ops if op.batch is not ROW_BY_ROW}
+
+
+def test_every_array_op_declares_how_a_batch_of_rows_runs_through_it() -> None:
+    # A missing rule would send a whole --data or train run row by row without a word.
+    missing = [op.name for op in [*TENSOR_OPS.values(), STACK] if op.batch is None]
+    assert missing == []
+
+
+def test_every_batch_rule_has_a_case_here() -> None:
+    # STACK is written as brackets: [x1, x2].
+    used = {op.name for program, _, _ in CASES for op in (n.op for n in parse(program).nodes)}
+    assert array_ops_with_batch_rules() - used == set()
 
 
 def row_by_row(program: str, rows: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
