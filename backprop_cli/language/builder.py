@@ -13,8 +13,8 @@ from backprop_cli.ops.arrays import STACK, TENSOR_OPS
 from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, POW_CONSTANT_EXPONENT
 
-if TYPE_CHECKING:  # the tokens come from lalr.py or, for syntax errors, Lark's own parser
-    from backprop_cli.language import _lark_parser as lark
+if TYPE_CHECKING:  # tokens come from lalr.py or, on the syntax-error path, as Lexeme
+    from backprop_cli.language.lalr import Lexeme
 
 # A parse result on the value stack: (node id or -1 for a folded constant, value, start, end).
 Handle = tuple[int, float, int, int]
@@ -28,7 +28,7 @@ class GraphBuilder:
     """Parser callbacks, one per rule alias: each appends nodes and returns a Handle.
 
     Plain methods taking the rule's children as arguments; parser.py wraps them with Lark's
-    v_args only for the parser that describes syntax errors.
+    v_args, as a Transformer, only on the path that describes syntax errors.
     """
 
     def __init__(self, source: Source, bound: frozenset[str]) -> None:
@@ -50,7 +50,7 @@ class GraphBuilder:
     def output(self, handle: Handle) -> Handle:
         return handle
 
-    def assign(self, name: lark.Token, handle: Handle) -> Handle:
+    def assign(self, name: Lexeme, handle: Handle) -> Handle:
         self._check_assignable(name)
         node_id, value, start, end = handle
         if node_id == _FOLDED:  # a constant right side makes an input with a default
@@ -64,7 +64,7 @@ class GraphBuilder:
         self.assigned.add(str(name))
         return (node_id, value, start, end)
 
-    def _check_assignable(self, name: lark.Token) -> None:
+    def _check_assignable(self, name: Lexeme) -> None:
         text = str(name)
         if text in self.assigned:
             raise ProgramSyntaxError(
@@ -78,13 +78,13 @@ class GraphBuilder:
 
     # --- atoms ----------------------------------------------------------------
 
-    def number(self, token: lark.Token) -> Handle:
+    def number(self, token: Lexeme) -> Handle:
         value = float(token)
         if not math.isfinite(value):
             raise EvaluationError(f"the number {token} is too large for float64", self._span(token))
         return (_FOLDED, value, token.start_pos, token.end_pos)
 
-    def name(self, token: lark.Token) -> Handle:
+    def name(self, token: Lexeme) -> Handle:
         text = str(token)
         start, end = token.start_pos, token.end_pos
         node_id = self.names.get(text)
@@ -97,10 +97,10 @@ class GraphBuilder:
         self.names[text] = node_id
         return (node_id, 0.0, start, end)
 
-    def group(self, lpar: lark.Token, handle: Handle, rpar: lark.Token) -> Handle:
+    def group(self, lpar: Lexeme, handle: Handle, rpar: Lexeme) -> Handle:
         return (handle[0], handle[1], lpar.start_pos, rpar.end_pos)
 
-    def array(self, lsqb: lark.Token, *rest: Any) -> Handle:
+    def array(self, lsqb: Lexeme, *rest: Any) -> Handle:
         *items, rsqb = rest
         self.tensor = True
         span = Span(self.source, lsqb.start_pos, rsqb.end_pos)
@@ -110,7 +110,7 @@ class GraphBuilder:
         # Items' shapes may come from bindings: the tensor engine checks them, as for `@`.
         return self._apply(STACK, items, span.start, span.end)
 
-    def call(self, name: lark.Token, lpar: lark.Token, *rest: Any) -> Handle:
+    def call(self, name: Lexeme, lpar: Lexeme, *rest: Any) -> Handle:
         *arguments, rpar = rest
         op = self._function(name, len(arguments), rpar)
         if len(arguments) > op.arity:  # sum(A, 0): the axis is part of the operation
@@ -129,7 +129,7 @@ class GraphBuilder:
         assert op.axis_of is not None
         return op.axis_of(int(value))
 
-    def _function(self, name: lark.Token, count: int, rpar: lark.Token) -> Op:
+    def _function(self, name: Lexeme, count: int, rpar: Lexeme) -> Op:
         op = FUNCTIONS.get(str(name))
         if op is None:
             raise ProgramSyntaxError(
@@ -146,28 +146,28 @@ class GraphBuilder:
 
     # --- operators ----------------------------------------------------------
 
-    def add(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+    def add(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
         return self._binary(_ADD, a, b)
 
-    def sub(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+    def sub(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
         return self._binary(_SUB, a, b)
 
-    def mul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+    def mul(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
         return self._binary(_MUL, a, b)
 
-    def div(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+    def div(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
         return self._binary(_DIV, a, b)
 
-    def pow(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+    def pow(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
         return self._binary(_power(b), a, b)
 
-    def matmul(self, a: Handle, op: lark.Token, b: Handle) -> Handle:
+    def matmul(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
         return self._apply(_MATMUL, (a, b), a[2], b[3])
 
-    def neg(self, op: lark.Token, a: Handle) -> Handle:
+    def neg(self, op: Lexeme, a: Handle) -> Handle:
         return self._apply(OPS["neg"], (a,), op.start_pos, a[3])
 
-    def pos(self, op: lark.Token, a: Handle) -> Handle:
+    def pos(self, op: Lexeme, a: Handle) -> Handle:
         return (a[0], a[1], op.start_pos, a[3])
 
     # --- building -----------------------------------------------------------
@@ -213,7 +213,7 @@ class GraphBuilder:
 
     def _append(
         self,
-        op: Op | str,
+        op: Op,
         inputs: tuple[int, ...],
         name: str | None,
         value: float | None,
@@ -224,7 +224,7 @@ class GraphBuilder:
         self.nodes.append(Node(node_id, op, inputs, name, value, start, end))
         return node_id
 
-    def _span(self, token: lark.Token) -> Span:
+    def _span(self, token: Lexeme) -> Span:
         return Span(self.source, token.start_pos, token.end_pos)
 
     def finish(self) -> Graph:

@@ -1,6 +1,6 @@
-"""A lean LALR loop over the generated parser's tables: the fast path for well-formed programs.
+"""A lean LALR loop over the generated parse tables: the fast path for well-formed programs.
 
-Lark's own loop (`_lark_parser._Parser`) makes a Token object with line and column for every
+Lark's own loop (`lark.parsers.lalr_parser`) makes a Token object with line and column for every
 token and goes through several wrappers for every reduction: about half of the time of a
 million-node program. This loop runs the same tables with one regular expression for all
 terminals, in Lark's order, and calls GraphBuilder's functions directly, filtering children
@@ -9,8 +9,8 @@ nothing: the goto after each reduction already skips it (`Gotos`). At the first 
 cannot take it raises `Fallback`, and parser.py reruns Lark's own parser, which then reports
 the error as before. The tokens it accepts are the ones Lark's contextual lexer would give:
 each one is the first terminal to match in Lark's order, and it is acceptable in the
-parser's state. The tables come straight from the generated module's serialized data, so a
-start does not build Lark's whole parser (its lexers, callbacks and options) only to read them.
+parser's state. The tables are Python literals that scripts/regenerate_parser.py wrote from
+Lark's, so a start neither imports Lark nor builds its parser (its lexers, callbacks and options).
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ class Tables(NamedTuple):
 def load() -> Tables:
     """The tables as scripts/regenerate_parser.py wrote them into _parse_tables.py.
 
-    A start reads these literals instead of importing the 3,500-line standalone parser (about
-    15 ms); that module is loaded only when a syntax error needs Lark to describe it.
+    A start reads these literals instead of importing Lark and building its parser; Lark is
+    loaded only when a syntax error needs it to describe it.
     """
     from backprop_cli.language import _parse_tables as written
 

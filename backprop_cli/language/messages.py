@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+import lark
+
 from backprop_cli.core.errors import ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
-from backprop_cli.language import _lark_parser as lark
 from backprop_cli.ops.table import FUNCTIONS
 
 # Terminal names of grammar/program.lark, in words.
@@ -63,14 +66,13 @@ def _missing_operator_hint(before: str, after: str, rest: str) -> str:
 
 
 def _unexpected_character(error: lark.UnexpectedCharacters, source: Source) -> ProgramSyntaxError:
-    char = source.text[error.pos_in_stream]
+    position = cast(int, error.pos_in_stream)  # the lexer always sets it; lark types it None
+    char = source.text[position]
     hint = ""
     if error.allowed:
         hint = "expected " + _either(error.allowed)
     what = f"character {char!r}" if char.isprintable() else f"character U+{ord(char):04X}"
-    return ProgramSyntaxError(
-        f"unexpected {what}", Span(source, error.pos_in_stream, error.pos_in_stream + 1), hint
-    )
+    return ProgramSyntaxError(f"unexpected {what}", Span(source, position, position + 1), hint)
 
 
 def _found(token: lark.Token) -> str:
@@ -110,7 +112,8 @@ def _previous_type(error: lark.UnexpectedToken) -> str | None:
     last = stack[-1] if stack else None
     if isinstance(last, lark.Token):
         return str(last.type)
-    return "NAME" if isinstance(last, tuple) else None
+    # A subtree that an operand reduced to (`_rule`s are spliced into their parent's).
+    return "NAME" if isinstance(last, lark.Tree) and not last.data.startswith("_") else None
 
 
 def _previous_text(error: lark.UnexpectedToken) -> str:

@@ -1,8 +1,8 @@
 """Parse program text into a Graph: an LALR parser calls GraphBuilder as it reduces.
 
-Well-formed programs go through lalr.py's loop over the tables in _parse_tables.py. Only a
-syntax error loads Lark's standalone parser (_lark_parser.py, generated from the same
-grammar), which parses the text again and says what it expected where.
+Well-formed programs go through lalr.py's loop over the tables in _parse_tables.py, without
+importing Lark. Only a syntax error builds Lark's parser from grammar/program.lark, which
+parses the text again and says what it expected where.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from backprop_cli.core.errors import UsageError
 from backprop_cli.core.limits import MAX_PROGRAM_BYTES, bytes_text
@@ -20,6 +20,9 @@ from backprop_cli.core.source import Source
 from backprop_cli.graph import Graph
 from backprop_cli.language import lalr
 from backprop_cli.language.builder import GraphBuilder
+
+if TYPE_CHECKING:
+    import lark
 
 
 def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -> Graph:
@@ -30,7 +33,7 @@ def parse(text: str, bound: Collection[str] = (), filename: str | None = None) -
     source = Source(_normalize(text), filename)
     builder = GraphBuilder(source, frozenset(bound))
     if not _parsed_fast(source.text, builder):
-        # A syntax error: Lark's own parser describes it, from the start. The first builder
+        # A syntax error: Lark's parser describes it, from the start. The first builder
         # goes first: its half-built graph doubled the memory of a rerun over a long program.
         builder = _lark_builder()(source, frozenset(bound))
         with _collector_paused():
@@ -77,35 +80,45 @@ def _run_fast(text: str, builder: GraphBuilder) -> None:
 
 
 @cache
-def _lark_parser() -> Any:
-    """The standalone parser, deserialized once per process."""
-    from backprop_cli.language import _lark_parser as lark
+def _lark_parser() -> lark.Lark:
+    """Lark's parser for the grammar, built once per process, from Lark's cache when it can."""
+    import lark
 
-    return lark.Lark_StandAlone()
+    from backprop_cli.language.grammar import grammar_path
+
+    grammar = grammar_path().read_text(encoding="utf-8")
+    try:  # Lark keeps the cache in the temporary directory, and carries on if it cannot write
+        return lark.Lark(grammar, parser="lalr", cache=True)
+    except OSError:  # no usable temporary directory at all
+        return lark.Lark(grammar, parser="lalr")
 
 
 @cache
 def _lark_builder() -> type[GraphBuilder]:
-    """GraphBuilder as Lark's callbacks want it: a Transformer whose methods take children."""
-    from backprop_cli.language import _lark_parser as lark
+    """GraphBuilder as a Lark Transformer_NonRecursive whose methods take a rule's children."""
+    from lark import Transformer_NonRecursive, v_args
 
     # v_args wraps only the methods a class defines itself, so they are copied in.
     methods = {name: f for name, f in vars(GraphBuilder).items() if not name.startswith("_")}
-    transformer = type("LarkGraphBuilder", (GraphBuilder, lark.Transformer), methods)
-    return lark.v_args(inline=True)(transformer)  # type: ignore[no-any-return]
+    methods["__visit_tokens__"] = False  # tokens are children as they are
+    transformer = type("LarkGraphBuilder", (GraphBuilder, Transformer_NonRecursive), methods)
+    return cast("type[GraphBuilder]", v_args(inline=True)(transformer))
 
 
 def _run_lark(source: Source, builder: GraphBuilder) -> None:
-    """Lark's own parser over the text: a ProgramSyntaxError saying what it expected where."""
-    from backprop_cli.language import _lark_parser as lark
+    """Lark's parser over the text, then `builder` (from _lark_builder) over its tree.
+
+    Raises a ProgramSyntaxError saying what was expected where, or the builder's own error.
+    """
+    from lark.exceptions import UnexpectedInput, VisitError
+
     from backprop_cli.language.messages import describe_unexpected
 
-    # The cached parser has no transformer; each parse gets callbacks bound to a
-    # fresh builder, so nothing is shared between parses and no tree is built.
-    frontend = _lark_parser()
-    callbacks = frontend._parse_tree_builder.create_callback(builder)
-    parser = lark._Parser(frontend.parser.parser.parser.parse_table, callbacks)
     try:
-        parser.parse(frontend.parser._make_lexer_thread(source.text), "start")
-    except lark.UnexpectedInput as error:
+        tree = _lark_parser().parse(source.text)
+    except UnexpectedInput as error:
         raise describe_unexpected(error, source) from None
+    try:  # post-order, left to right: the calls the fast loop makes, in the same order
+        cast("lark.Transformer[Any, Any]", builder).transform(tree)
+    except VisitError as error:
+        raise error.orig_exc from None

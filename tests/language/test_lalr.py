@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 
+import lark
 import pytest
 
 from backprop_cli import BackpropError
 from backprop_cli.core.source import Source
-from backprop_cli.language import _lark_parser as standalone
 from backprop_cli.language import lalr
-from backprop_cli.language import tables as lalr_tables
 from backprop_cli.language.builder import GraphBuilder
+from backprop_cli.language.grammar import grammar_path
 from backprop_cli.language.parser import (
-    _fast_tables,
     _lark_builder,
     _normalize,
     _run_fast,
     _run_lark,
 )
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "regenerate_parser.py"
+
+
+@cache
+def regenerate() -> ModuleType:
+    """scripts/regenerate_parser.py, which reads the fast loop's tables out of Lark."""
+    spec = importlib.util.spec_from_file_location("regenerate_parser", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 PROGRAMS = [
     "(x+y)*z",
@@ -64,9 +80,10 @@ def test_same_graph_as_larks_parser(text: str) -> None:
     assert _graph(_run_fast, text) == _lark_graph(text)
 
 
-def test_written_tables_are_the_standalone_parsers() -> None:
-    # _parse_tables.py holds, as literals, what lalr_tables.tables() reads out of _lark_parser.py.
-    written, read = lalr.load(), lalr_tables.tables(standalone.DATA, standalone.MEMO)
+def test_written_tables_are_those_lark_builds() -> None:
+    # _parse_tables.py holds, as literals, what the script reads out of the installed Lark.
+    written = lalr.load()
+    read = regenerate().lark_tables(grammar_path().read_text(encoding="utf-8"))
     assert written.actions == read.actions
     assert written.callbacks == read.callbacks
     assert written.pattern.pattern == read.pattern.pattern
@@ -75,10 +92,10 @@ def test_written_tables_are_the_standalone_parsers() -> None:
     assert (written.start, written.end) == (read.start, read.end)
 
 
-def test_a_start_does_not_import_the_standalone_parser() -> None:
+def test_a_start_does_not_import_lark() -> None:
     code = (
         "import sys; from backprop_cli.cli.main import main; from backprop_cli import parse; "
-        "parse('(x+y)*z'); print('backprop_cli.language._lark_parser' in sys.modules)"
+        "parse('(x+y)*z'); print('lark' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
@@ -90,9 +107,13 @@ def test_errors_come_from_larks_parser_or_the_builder(text: str) -> None:
         _graph(_run_fast, text)
 
 
-def test_tables_are_those_of_larks_deserialized_parser() -> None:
-    tables = _fast_tables()
-    frontend = standalone.Lark_StandAlone().parser
+def test_tables_read_from_lark_are_its_parsers() -> None:
+    # The serialized tables against the objects of the same Lark parser (its internals, for
+    # this check only): the states as Lark numbers them, terminals in its lexer's order.
+    parser = lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr")
+    data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
+    tables = regenerate().tables(data, memo)
+    frontend = parser.parser
     root = frontend.lexer.root_lexer
     assert list(tables.pattern.groupindex) == [t.name for t in root.terminals]
     assert tables.ignore == root.ignore_types
@@ -102,7 +123,7 @@ def test_tables_are_those_of_larks_deserialized_parser() -> None:
     for state, row in parse_table.states.items():
         for symbol, (action, argument) in row.items():
             ours = tables.actions[state][symbol]
-            if action is standalone.Shift:
+            if action is lark.parsers.lalr_analysis.Shift:
                 assert ours == argument
             else:
                 assert isinstance(ours, lalr.Reduce)
@@ -136,10 +157,8 @@ def test_a_keyword_that_name_also_matches_takes_its_own_type(
     text: str, expected: list[tuple[str, str]]
 ) -> None:
     # Lark's lexer retypes a NAME whose text is exactly "let"; so must the fast loop.
-    lark = pytest.importorskip("lark")
     parser = lark.Lark(KEYWORDS, parser="lalr")
-    data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
-    tables = lalr_tables.tables(data, memo)
+    tables = regenerate().lark_tables(KEYWORDS)
     recorder = _Recorder()
     lalr.run(tables, text, recorder)
     assert recorder.calls == expected
