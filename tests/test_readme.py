@@ -127,3 +127,39 @@ def test_readme_completion_scripts_for_zsh_and_fish(shell: str, marker: str) -> 
     result = run_shell(f"_BACKPROP_COMPLETE={shell}_source backprop", ROOT)
     assert result.returncode == 0
     assert result.stdout.startswith(marker) or f"\n{marker}" in result.stdout
+
+
+def code_snippets(text: str) -> list[tuple[str, list[str]]]:
+    """(file, lines) for each ```py block whose first line names the file it is taken from."""
+    snippets = []
+    for block in re.findall(r"```py\n(.*?)```", text, re.DOTALL):
+        first, _, body = block.partition("\n")
+        snippets.append((first.removeprefix("# "), [line.strip() for line in body.splitlines()]))
+    return snippets
+
+
+SNIPPETS = code_snippets(README.read_text(encoding="utf-8"))
+
+
+def test_readme_shows_code_from_the_package() -> None:
+    assert SNIPPETS
+
+
+@pytest.mark.parametrize(("path", "lines"), SNIPPETS, ids=[path for path, _ in SNIPPETS])
+def test_code_shown_in_the_readme_is_the_code_in_the_file(path: str, lines: list[str]) -> None:
+    # Compared line by line, indentation aside: the README shows a declaration dedented.
+    source = [line.strip() for line in (ROOT / path).read_text(encoding="utf-8").splitlines()]
+    starts = [i for i in range(len(source)) if source[i : i + len(lines)] == lines]
+    assert starts, f"{path} no longer holds the code the README shows"
+
+
+def test_the_language_table_names_every_function() -> None:
+    from backprop_cli.ops.table import FUNCTIONS
+
+    rows = [
+        line
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("| functions |", "| arrays |"))
+    ]
+    named = set(re.findall(r"`([a-z_0-9]+)[(`]", " ".join(rows)))
+    assert set(FUNCTIONS) - named == set()

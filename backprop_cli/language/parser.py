@@ -84,12 +84,17 @@ def _lark_parser() -> lark.Lark:
     """Lark's parser for the grammar, built once per process, from Lark's cache when it can."""
     import lark
 
-    from backprop_cli.language.grammar import grammar_path
+    from backprop_cli.language.grammar import grammar_path, private_cache_dir
 
     grammar = grammar_path().read_text(encoding="utf-8")
-    try:  # Lark keeps the cache in the temporary directory, and carries on if it cannot write
-        return lark.Lark(grammar, parser="lalr", cache=True)
-    except OSError:  # no usable temporary directory at all
+    directory = private_cache_dir()
+    if directory is None:
+        return lark.Lark(grammar, parser="lalr")
+    # Lark checks the grammar's and its own version's hash inside the file before using it.
+    cache_file = str(directory / f"program-lark-{lark.__version__}.cache")
+    try:  # Lark carries on if it cannot write the cache
+        return lark.Lark(grammar, parser="lalr", cache=cache_file)
+    except OSError:
         return lark.Lark(grammar, parser="lalr")
 
 

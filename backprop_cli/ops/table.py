@@ -200,6 +200,15 @@ def build_ops(m: Any) -> dict[str, Op]:
             domain=lambda a: "log of 0" if a == 0 else "log of a negative number",
         ),
         Op(
+            name="log1p",
+            arity=1,
+            forward=m.log1p,
+            partials=lambda a, out: (1.0 / (1.0 + a),),
+            template="log1p({0})",
+            rules=("1/(1 + {0})",),
+            domain=lambda a: "log1p of -1" if a == -1 else "log1p of a number below -1",
+        ),
+        Op(
             name="sqrt",
             arity=1,
             forward=m.sqrt,

@@ -88,6 +88,7 @@ def test_seed_000_trace_steps_are_upstream_times_local() -> None:
 # Points away from kinks and domain edges; the first argument of each tuple per input.
 POINTS: dict[str, list[tuple[float, ...]]] = {
     "log": [(0.7,), (3.2,)],
+    "log1p": [(0.7,), (-0.5,)],
     "sqrt": [(0.7,), (5.0,)],
     "pow": [(1.3, 0.7), (0.4, -2.5), (2.0, 3.0)],  # a negative base: see below
     "tan": [(0.7,), (-1.2,)],

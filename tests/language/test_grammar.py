@@ -128,32 +128,43 @@ syntax error at line 1, column 4: unexpected end of the program
 expected a number, a name, '+', '-', '(' or '['"""
 
 
-@pytest.mark.parametrize("where", ["missing", "a file"])
 @pytest.mark.usefixtures("fresh_lark_parser")
-def test_syntax_errors_are_described_where_the_cache_cannot_be_written(
-    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+def test_lark_caches_its_tables_in_a_private_directory_of_the_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    temporary = tmp_path / "tmp"
-    if where == "a file":
-        temporary.write_text("", encoding="utf-8")
-    with monkeypatch.context() as patch, pytest.raises(ProgramSyntaxError) as error:
-        patch.setattr(tempfile, "tempdir", str(temporary))  # what gettempdir() returns
-        parse("(x+")
-    assert error.value.render() == SYNTAX_ERROR
-    assert capfd.readouterr() == ("", "")  # Lark's warning about the cache stays unsaid
-
-
-@pytest.mark.usefixtures("fresh_lark_parser")
-def test_syntax_errors_are_described_without_a_temporary_directory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def no_directory() -> str:
-        raise FileNotFoundError("No usable temporary directory found")
-
-    monkeypatch.setattr(tempfile, "gettempdir", no_directory)
+    # Never at a predictable name in the shared temporary directory, where another user could
+    # plant a pickle for Lark to load.
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with pytest.raises(ProgramSyntaxError) as error:
         parse("(x+")
     assert error.value.render() == SYNTAX_ERROR
+    assert list(shared.iterdir()) == []
+    directory = tmp_path / "cache" / "backprop"
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert [path.name.startswith("program-lark-") for path in directory.iterdir()] == [True]
+
+
+@pytest.mark.parametrize("where", ["a file", "writable by others", "read-only"])
+@pytest.mark.usefixtures("fresh_lark_parser")
+def test_syntax_errors_are_described_where_no_private_cache_can_be(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cache_home = tmp_path / "cache"
+    if where == "a file":
+        cache_home.write_text("", encoding="utf-8")
+    else:
+        (cache_home / "backprop").mkdir(parents=True)
+        (cache_home / "backprop").chmod(0o777 if where == "writable by others" else 0o500)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    with pytest.raises(ProgramSyntaxError) as error:
+        parse("(x+")
+    assert error.value.render() == SYNTAX_ERROR
+    assert capfd.readouterr() == ("", "")  # Lark's warning about the cache stays unsaid
+    if where == "writable by others":
+        assert list((cache_home / "backprop").iterdir()) == []  # not used
 
 
 def test_right_associative_power_in_the_tree() -> None:

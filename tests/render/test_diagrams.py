@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from installed import backprop
 from diagram_expectations import expected_dot_texts, expected_mermaid_labels, maths_flowchart
+from installed import backprop
 from renderers import ROOT, Drawn, mermaid_labels, svg_texts
 
 from backprop_cli import evaluate, parse
