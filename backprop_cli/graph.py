@@ -33,7 +33,7 @@ class Graph:
     source: Source
     # Names the program computes (not inputs), for messages about bindings.
     computed: dict[str, int]
-    tensor: bool = False  # it has array operations (@, sum, ...): it runs on NumPy
+    arrays: bool = False  # it has array operations (@, sum, ...): it runs on NumPy
 
     @property
     def inputs(self) -> list[Node]:

@@ -18,7 +18,7 @@ Four ways to run each:
 
 Before timing, every loop's final parameters must agree with the NumPy loop's to 1e-9, and so
 must those that every CLI run prints. Each round runs one process for backprop and NumPy, one
-for PyTorch and NumPy, then the CLI commands. As in tensors.py, times are CPU time (the
+for PyTorch and NumPy, then the CLI commands. As in arrays.py, times are CPU time (the
 process's, or the child's user + system time for the CLI), BLAS and OpenMP run one thread, and
 in-process figures are the median of --blocks blocks of at least 0.1 s. Ratios are taken
 within a round, against the NumPy loop of the same process, and the table shows medians over
@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import arrays
 import harness
 import numpy as np
-import tensors
 
 LINEAR = "loss = (w*x + b - y)^2"
 NETWORK = harness.ROOT / "samples" / "seed_003_network.bp"
@@ -175,7 +175,7 @@ def torch_loop(case: Case, epochs: int) -> Callable[[], Params]:
     """The same loop in PyTorch eager: autograd and torch.optim.SGD or Adam."""
     import torch
 
-    torch.set_num_threads(tensors.THREADS)
+    torch.set_num_threads(arrays.THREADS)
     f64 = torch.float64
     if case.network:
         X, Y = torch.tensor(XOR_X, dtype=f64), torch.tensor(XOR_Y, dtype=f64)
@@ -230,7 +230,7 @@ def child(group: str, blocks: int) -> dict[str, dict[str, float]]:
         samples: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(blocks):
             for name, run in runs.items():
-                samples[name].append(tensors.per_call(run) / case.steps(case.epochs))
+                samples[name].append(arrays.per_call(run) / case.steps(case.epochs))
         figures[key] = {name: statistics.median(s) for name, s in samples.items()} | {"gap": gap}
     return figures
 
@@ -278,7 +278,7 @@ def run_cli(argv: list[str], env: dict[str, str]) -> tuple[float, float, Params]
 
 def measure(rounds: int, blocks: int) -> dict[str, Any]:
     """Every case's figures from every round, interleaved round by round."""
-    env = os.environ | {name: str(tensors.THREADS) for name in tensors.THREAD_VARIABLES}
+    env = os.environ | {name: str(arrays.THREADS) for name in arrays.THREAD_VARIABLES}
     raw: dict[str, Any] = {key: {"rounds": []} for key in CASES}
     wanted = {key: numpy_loop(case, case.cli_epochs)() for key, case in CASES.items()}
     with tempfile.TemporaryDirectory() as directory:

@@ -38,7 +38,7 @@ _KINK_SEARCH_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
-class TensorEvaluation(Evaluation):
+class ArrayEvaluation(Evaluation):
     """An Evaluation whose values and gradients may be NumPy arrays."""
 
     shapes: list[Shape] | None = None
@@ -53,12 +53,12 @@ class TensorEvaluation(Evaluation):
         """Every edge of the backward pass, recomputed with a record."""
         steps: list[Step] = []
         kinks: dict[int, str] = {}
-        with np.errstate(all="ignore"):  # as in evaluate_tensors: 0^(-0.5) is inf, not a warning
+        with np.errstate(all="ignore"):  # as in evaluate_arrays: 0^(-0.5) is inf, not a warning
             _backward(self.graph, self.values, steps, kinks)
         return Trace(steps, kinks)
 
 
-def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluation:
+def evaluate_arrays(graph: Graph, bindings: Mapping[str, Any]) -> ArrayEvaluation:
     """Shapes, forward and backward over arrays; raises EvaluationError."""
     settle_allocator()
     input_values = _input_values(graph, bindings)
@@ -75,7 +75,7 @@ def evaluate_tensors(graph: Graph, bindings: Mapping[str, Any]) -> TensorEvaluat
             overflow = _gradient_overflow(graph, values, grads)
             if overflow is not None:
                 raise overflow
-    return TensorEvaluation(graph, values, grads, reaches, input_values, shapes)
+    return ArrayEvaluation(graph, values, grads, reaches, input_values, shapes)
 
 
 def _gradient_overflow(graph: Graph, values: list[Any], grads: list[Any]) -> Exception | None:
@@ -116,7 +116,7 @@ def _input_values(graph: Graph, bindings: Mapping[str, Any]) -> dict[str, Any]:
 
 def _elementwise(op: Op) -> Op:
     """The op's NumPy twin: the graph holds the scalar table's ops."""
-    return op if op.tensor else array_ops()[op.key]
+    return op if op.needs_arrays else array_ops()[op.key]
 
 
 def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:

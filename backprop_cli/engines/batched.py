@@ -28,7 +28,7 @@ __all__ = ["BatchProgram", "Unbatchable", "batchable"]
 def batchable(graph: Graph) -> bool:
     """Whether every operation of the program has a rule for a batch of rows."""
     return all(
-        not node.inputs or not node.op.tensor or node.op.batch not in (None, ROW_BY_ROW)
+        not node.inputs or not node.op.needs_arrays or node.op.batch not in (None, ROW_BY_ROW)
         for node in graph.nodes
     )
 
@@ -93,7 +93,7 @@ def _forward(
 def _apply(op: Op, args: list[Value], flags: list[bool]) -> Value:
     if not any(flags):
         return _plain(op).forward(*args)
-    if op.tensor:
+    if op.needs_arrays:
         return _rule(op).forward(op, args, flags)
     return _plain(op).forward(*align_rows(args, flags))
 
@@ -125,7 +125,7 @@ def _through(
     op: Op, g: Value, args: list[Value], flags: list[bool], out: Value, wanted: list[int]
 ) -> list[Value]:
     """Each input's share of the upstream gradient g, in its own form (None if not wanted)."""
-    if op.tensor and any(flags):
+    if op.needs_arrays and any(flags):
         return _rule(op).vjp(op, g, args, flags, out)
     if op.vjp is not None:
         return [number(share) for share in op.vjp(g, *args, out)]
@@ -142,7 +142,7 @@ def _through(
 
 def _plain(op: Op) -> Op:
     """The op's NumPy twin: the graph holds the scalar table's ops."""
-    return op if op.tensor else array_ops()[op.key]
+    return op if op.needs_arrays else array_ops()[op.key]
 
 
 def _rule(op: Op) -> BatchRule:

@@ -12,8 +12,8 @@ from backprop_cli.graph import Graph
 
 def evaluate(graph: Graph, bindings: Mapping[str, Any]) -> Evaluation:
     """Run forward and backward with the inputs bound; raises EvaluationError."""
-    if graph.tensor or not all(isinstance(value, float | int) for value in bindings.values()):
-        from backprop_cli.engines.arrays import evaluate_tensors  # NumPy only for arrays
+    if graph.arrays or not all(isinstance(value, float | int) for value in bindings.values()):
+        from backprop_cli.engines.arrays import evaluate_arrays  # NumPy only for arrays
 
-        return evaluate_tensors(graph, bindings)
+        return evaluate_arrays(graph, bindings)
     return evaluate_scalars(graph, bindings)

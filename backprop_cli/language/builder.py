@@ -9,7 +9,7 @@ from backprop_cli.core.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
 from backprop_cli.graph import Graph, Node
 from backprop_cli.language import folding
-from backprop_cli.ops.arrays import STACK, TENSOR_OPS
+from backprop_cli.ops.arrays import ARRAY_OPS, STACK
 from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, POW_CONSTANT_EXPONENT
 
@@ -21,7 +21,7 @@ Handle = tuple[int, float, int, int]
 _FOLDED = -1
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 _ADD, _SUB, _MUL, _DIV, _POW = (OPS[name] for name in ("add", "sub", "mul", "div", "pow"))
-_MATMUL = TENSOR_OPS["matmul"]
+_MATMUL = ARRAY_OPS["matmul"]
 
 
 class GraphBuilder:
@@ -40,7 +40,7 @@ class GraphBuilder:
         self.assigned: set[str] = set()
         self.first_use: dict[str, int] = {}  # name -> offset of its first use
         self.last: Handle | None = None
-        self.tensor = False  # an array operation was seen: the program runs on NumPy
+        self.arrays = False  # an array operation was seen: the program runs on NumPy
 
     # --- statements ---------------------------------------------------------
 
@@ -102,12 +102,12 @@ class GraphBuilder:
 
     def array(self, lsqb: Lexeme, *rest: Any) -> Handle:
         *items, rsqb = rest
-        self.tensor = True
+        self.arrays = True
         span = Span(self.source, lsqb.start_pos, rsqb.end_pos)
         if all(item[0] == _FOLDED for item in items):  # numbers only: one constant array
             values = [item[1] for item in items]
             return (_FOLDED, folding.array_of(values, span), span.start, span.end)
-        # Items' shapes may come from bindings: the tensor engine checks them, as for `@`.
+        # Items' shapes may come from bindings: the array engine checks them, as for `@`.
         return self._apply(STACK, items, span.start, span.end)
 
     def call(self, name: Lexeme, lpar: Lexeme, *rest: Any) -> Handle:
@@ -184,8 +184,8 @@ class GraphBuilder:
         return (node_id, 0.0, start, end)
 
     def _apply(self, op: Op, handles: Any, start: int, end: int) -> Handle:
-        self.tensor = self.tensor or op.tensor  # and array ops are not folded: shapes first
-        if not op.tensor and all(handle[0] == _FOLDED for handle in handles):
+        self.arrays = self.arrays or op.needs_arrays  # and array ops are not folded: shapes first
+        if not op.needs_arrays and all(handle[0] == _FOLDED for handle in handles):
             return (_FOLDED, self._fold(op, handles, start, end), start, end)
         inputs = tuple(self._materialize(handle) for handle in handles)
         return (self._append(op, inputs, None, None, start, end), 0.0, start, end)
@@ -234,7 +234,7 @@ class GraphBuilder:
                 "empty program: nothing to evaluate", hint="write an expression such as (x+y)*z"
             )
         output = self._materialize(self.last)
-        return Graph(self.nodes, output, self.source, self.computed, self.tensor)
+        return Graph(self.nodes, output, self.source, self.computed, self.arrays)
 
 
 def _power(exponent: Handle) -> Op:

@@ -29,7 +29,7 @@ def array_of(items: list[Any], span: Span) -> Any:
 
 
 def fold_arrays(op: Op, args: list[Any], span: Span) -> Any:
-    """An elementwise op on constant arrays, checked as the tensor engine checks it."""
+    """An elementwise op on constant arrays, checked as the array engine checks it."""
     import numpy as np
 
     text = span.source.snippet(span.start, span.end)

@@ -1,4 +1,4 @@
-"""--data for programs over arrays: each row is one evaluation by the tensor engine.
+"""--data for programs over arrays: each row is one evaluation by the array engine.
 
 Rows cannot be stacked into columns when the values are themselves arrays (W @ x with x one
 row's vector), so each row binds its cells (numbers, or JSON Lines lists as arrays) and runs
@@ -26,7 +26,7 @@ from backprop_cli.render.records import Record, error_fields
 
 def needs_rows(graph: Graph, bindings: Mapping[str, Any]) -> bool:
     """Whether the program runs on arrays, so that rows go one at a time."""
-    return graph.tensor or any(np.ndim(value) for value in bindings.values())
+    return graph.arrays or any(np.ndim(value) for value in bindings.values())
 
 
 def each_row(

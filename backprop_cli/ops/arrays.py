@@ -168,7 +168,7 @@ MATMUL = Op(
     vjp=_matmul_vjp,
     shape=matmul_shape,
     batch=BatchRule(forward=_matmul_rows, vjp=_matmul_rows_vjp),
-    tensor=True,
+    needs_arrays=True,
     gate="matrix product",
 )
 DOT = Op(
@@ -181,7 +181,7 @@ DOT = Op(
     vjp=_dot_vjp,
     shape=dot_shape,
     batch=BatchRule(forward=_dot_rows, vjp=_dot_rows_vjp),
-    tensor=True,
+    needs_arrays=True,
 )
 TRANSPOSE = Op(
     name="transpose",
@@ -196,7 +196,7 @@ TRANSPOSE = Op(
         forward=lambda op, args, flags: _row_transpose(args[0]),
         vjp=lambda op, g, args, flags, out: [_row_transpose(g)],
     ),
-    tensor=True,
+    needs_arrays=True,
 )
 NORM = Op(
     name="norm",
@@ -208,13 +208,13 @@ NORM = Op(
     vjp=_norm_vjp,
     shape=lambda a: (),
     batch=BatchRule(forward=_norm_rows, vjp=_norm_rows_vjp),
-    tensor=True,
+    needs_arrays=True,
 )
 
 REDUCTION_OPS = [build(None) for build in REDUCTIONS.values()]  # each over its default axis
 
 # The functions a program may call on arrays.
-TENSOR_OPS: dict[str, Op] = {
+ARRAY_OPS: dict[str, Op] = {
     op.name: op for op in (MATMUL, DOT, TRANSPOSE, NORM, MSE, CROSS_ENTROPY, *REDUCTION_OPS)
 }
 
@@ -222,7 +222,7 @@ TENSOR_OPS: dict[str, Op] = {
 VARIADIC = -1
 
 # `[x1, x2]`, an array literal with a variable among its items. It is written with brackets,
-# not called, so it stays out of TENSOR_OPS (the functions a program may call). Its template's
+# not called, so it stays out of ARRAY_OPS (the functions a program may call). Its template's
 # {0} stands for all the items; its one rule serves each item, {index} being its position.
 STACK = Op(
     name="stack",
@@ -234,5 +234,5 @@ STACK = Op(
     vjp=_stack_vjp,
     shape=stack_shape,
     batch=BatchRule(forward=_stack_rows, vjp=_stack_rows_vjp),
-    tensor=True,
+    needs_arrays=True,
 )

@@ -14,7 +14,7 @@ def not_finite(op: Op, args: list[Any], value: Any) -> tuple[str, str]:
     """Why the first non-finite element is so, as the scalar op would say, and its index."""
     index = tuple(int(i) for i in np.argwhere(~np.isfinite(np.asarray(value)))[0])
     where = f" at index {list(index)}" if index else ""
-    if op.tensor:
+    if op.needs_arrays:
         return "the result is not finite", where
     elements = [float(np.broadcast_to(a, np.shape(value))[index]) for a in args]
     return op.failure(elements, scalar_error(op, elements)), where

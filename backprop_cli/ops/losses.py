@@ -96,7 +96,7 @@ MSE = Op(
     vjp=mse_vjp,
     shape=lambda a, b: (broadcast(a, b), ())[1],
     batch=BatchRule(forward=_mse_rows, vjp=_mse_rows_vjp),
-    tensor=True,
+    needs_arrays=True,
 )
 
 CROSS_ENTROPY = Op(
@@ -110,5 +110,5 @@ CROSS_ENTROPY = Op(
     shape=cross_entropy_shape,
     # Targets of class indices or of probabilities, per row or shared: one row at a time.
     batch=ROW_BY_ROW,
-    tensor=True,
+    needs_arrays=True,
 )

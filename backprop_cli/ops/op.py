@@ -54,7 +54,7 @@ class Op:
     # as graph ops (a derivative printed as a formula, or differentiated again).
     jvp: JacobianVector | None = None
     derivative_graph: Callable[..., tuple[Any, ...]] | None = None
-    tensor: bool = False  # only arrays make sense of it: the program runs on NumPy
+    needs_arrays: bool = False  # only arrays make sense of it: the program runs on NumPy
     axis_of: Callable[[int | None], Op] | None = None  # the op over one axis: sum(A, 0)
     axis: int | None = None  # the axis an axis_of op works along (None: every axis)
     variant: str = ""  # a faster form of the op for a special case, such as a constant exponent

@@ -100,7 +100,7 @@ def _axis_op(
             rules=(rule,),
             vjp=vjp,
             shape=shape_rule(chosen),
-            tensor=True,
+            needs_arrays=True,
             axis_of=build,
             axis=chosen,
             batch=ALONG_THE_ROWS,

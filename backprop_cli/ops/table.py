@@ -6,7 +6,7 @@ import math
 from functools import cache
 from typing import Any
 
-from backprop_cli.ops.arrays import TENSOR_OPS
+from backprop_cli.ops.arrays import ARRAY_OPS
 from backprop_cli.ops.backends import SCALAR, numpy_backend
 from backprop_cli.ops.op import Forward, Kink, Mask, Op, Partials, leaf
 
@@ -319,7 +319,7 @@ def array_ops() -> dict[str, Op]:
 # Names a program calls as functions; `pow(a, b)` is the same operation as a^b.
 FUNCTIONS: dict[str, Op] = {
     name: op
-    for name, op in (OPS | TENSOR_OPS).items()
+    for name, op in (OPS | ARRAY_OPS).items()
     if op.name not in {"add", "sub", "mul", "div", "neg", "matmul"} and not op.variant
 }
 

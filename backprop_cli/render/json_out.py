@@ -133,7 +133,7 @@ def _step_records(evaluation: Evaluation) -> Iterator[dict[str, Any]]:
 
 
 def node_shapes(evaluation: Evaluation) -> list[tuple[int, ...]]:
-    """Every node's shape: the tensor engine's own, or read off the values."""
+    """Every node's shape: the array engine's own, or read off the values."""
     shapes: list[tuple[int, ...]] | None = getattr(evaluation, "shapes", None)
     if shapes is None:
         shapes = [tuple(getattr(value, "shape", ())) for value in evaluation.values]

@@ -33,7 +33,7 @@ class Objective:
     ) -> None:
         self.graph, self.fixed, self.wrt, self.data = graph, dict(fixed), wrt, data
         self.ids = {str(node.name): node.id for node in graph.inputs}
-        numbers = not graph.tensor and all(type(v) is float for v in self.fixed.values())
+        numbers = not graph.arrays and all(type(v) is float for v in self.fixed.values())
         self.by_columns = data is not None and numbers and data.numeric()
         self._columns: dict[str, Any] = {}
         self._needs: bytearray | None = None  # the nodes that lead to a parameter
@@ -77,7 +77,7 @@ class Objective:
         if self._lean is not None:
             return self._lean.mean({}, bindings) or self._single(bindings)  # None: not finite
         result = self._single(bindings)  # the first step: shapes checked, in the engine's words
-        if self.graph.tensor or not all(type(v) is float for v in bindings.values()):
+        if self.graph.arrays or not all(type(v) is float for v in bindings.values()):
             from backprop_cli.engines.batched import BatchProgram
 
             self._lean = BatchProgram(self.graph, self.wrt)

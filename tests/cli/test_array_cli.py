@@ -313,7 +313,7 @@ def test_an_array_binding_does_import_numpy() -> None:
 
 
 @pytest.fixture
-def batch(tmp_path: Path) -> Path:
+def program_file(tmp_path: Path) -> Path:
     path = tmp_path / "programs.txt"
     path.write_text(
         "sum(W * 3)\nsum(W @ W)\nsum(W @ transpose(W))\nW * x\nsum(transpose(W) @ W)\n",
@@ -323,8 +323,12 @@ def batch(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("jobs", [(), ("--jobs", "2")])
-def test_a_shape_error_in_a_batch_fails_alone(batch: Path, jobs: tuple[str, ...]) -> None:
-    result = invoke("--file", str(batch), "--format", "jsonl", "W=[[1,2]]", "x=[3, 4]", *jobs)
+def test_a_shape_error_in_a_program_file_fails_alone(
+    program_file: Path, jobs: tuple[str, ...]
+) -> None:
+    result = invoke(
+        "--file", str(program_file), "--format", "jsonl", "W=[[1,2]]", "x=[3, 4]", *jobs
+    )
     assert result.exit_code == 1
     assert "3 ok, 2 failed" in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -343,8 +347,8 @@ def test_a_shape_error_in_a_batch_fails_alone(batch: Path, jobs: tuple[str, ...]
     )
 
 
-def test_a_batch_with_csv_output_keeps_arrays_in_one_cell(batch: Path) -> None:
-    result = invoke("--file", str(batch), "--format", "csv", "W=[[1,2]]", "x=[3, 4]")
+def test_a_program_file_with_csv_output_keeps_arrays_in_one_cell(program_file: Path) -> None:
+    result = invoke("--file", str(program_file), "--format", "csv", "W=[[1,2]]", "x=[3, 4]")
     assert result.exit_code == 1
     rows = result.stdout.splitlines()
     assert rows[0].startswith("line,program,value")

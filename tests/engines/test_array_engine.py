@@ -427,6 +427,12 @@ ELEMENTWISE: list[tuple[str, str, dict[str, Any], Reference]] = [
     ("exp", "sum(exp(M) * R)", {"M": S34, "R": S34}, lambda v: np.sum(np.exp(v["M"]) * v["R"])),
     ("log", "sum(log(M) * R)", {"M": POS, "R": S34}, lambda v: np.sum(np.log(v["M"]) * v["R"])),
     ("sqrt", "sum(sqrt(M) * R)", {"M": POS, "R": S34}, lambda v: np.sum(np.sqrt(v["M"]) * v["R"])),
+    (
+        "log1p",
+        "sum(log1p(M) * R)",
+        {"M": POS, "R": S34},
+        lambda v: np.sum(np.log1p(v["M"]) * v["R"]),
+    ),
     ("sin", "sum(sin(M) * R)", {"M": S34, "R": S34}, lambda v: np.sum(np.sin(v["M"]) * v["R"])),
     ("cos", "sum(cos(M) * R)", {"M": S34, "R": S34}, lambda v: np.sum(np.cos(v["M"]) * v["R"])),
     ("tan", "sum(tan(M) * R)", {"M": S34, "R": S34}, lambda v: np.sum(np.tan(v["M"]) * v["R"])),
@@ -503,12 +509,12 @@ def test_cross_entropy_matches_central_differences(
 
 
 def test_every_array_operation_is_covered() -> None:
-    from backprop_cli.ops.arrays import TENSOR_OPS
+    from backprop_cli.ops.arrays import ARRAY_OPS
     from backprop_cli.ops.table import OPS
 
     sources = " ".join(case[1] for case in CASES) + " cross_entropy(" + " - +"
     spelled = {"add": "+", "sub": " - ", "mul": "*", "div": "/", "neg": "-", "pow": "^"}
-    for name in {op.name for op in [*OPS.values(), *TENSOR_OPS.values()]}:
+    for name in {op.name for op in [*OPS.values(), *ARRAY_OPS.values()]}:
         token = {"matmul": "@", **spelled}.get(name, name + "(")
         assert token in sources, f"no finite-difference case uses {name}"
 
@@ -657,7 +663,7 @@ def test_a_non_finite_element_names_the_operation_and_index() -> None:
 
 
 def test_a_scalar_program_with_array_bindings_runs_on_arrays() -> None:
-    # No array operation in the program: an array binding alone makes it a tensor program.
+    # No array operation in the program: an array binding alone makes it a array program.
     evaluation = run("x * y", {"x": np.array([2.0]), "y": 3.0})
     np.testing.assert_array_equal(evaluation.gradients["x"], [3.0])
     assert evaluation.gradients["y"] == 2.0
@@ -855,17 +861,17 @@ def _torch_gradients(
     torch: Any, f: Callable[..., Any], bindings: Mapping[str, Any], constants: tuple[str, ...] = ()
 ) -> tuple[float, dict[str, Any]]:
     """f's value and gradients by torch's autograd, in float64."""
-    tensors = {
+    arrays = {
         name: torch.tensor(
             np.asarray(value, dtype=float), dtype=torch.float64, requires_grad=name not in constants
         )
         for name, value in bindings.items()
     }
-    value = f(**tensors)
+    value = f(**arrays)
     value.backward()
     grads = {
         name: np.zeros(t.shape) if t.grad is None else t.grad.numpy()  # None: f ignores it
-        for name, t in tensors.items()
+        for name, t in arrays.items()
         if name not in constants
     }
     return float(value.detach()), grads

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from backprop_cli.engines.batched import BatchProgram, batchable
 from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
-from backprop_cli.ops.arrays import STACK, TENSOR_OPS
+from backprop_cli.ops.arrays import ARRAY_OPS, STACK
 from backprop_cli.ops.batch_axis import ROW_BY_ROW
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.objective import Objective
@@ -50,13 +50,13 @@ CASES: list[tuple[str, dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] 
 
 
 def array_ops_with_batch_rules() -> set[str]:
-    ops = [*TENSOR_OPS.values(), STACK]
+    ops = [*ARRAY_OPS.values(), STACK]
     return {op.name for op in ops if op.batch is not ROW_BY_ROW}
 
 
 def test_every_array_op_declares_how_a_batch_of_rows_runs_through_it() -> None:
     # A missing rule would send a whole --data or train run row by row without a word.
-    missing = [op.name for op in [*TENSOR_OPS.values(), STACK] if op.batch is None]
+    missing = [op.name for op in [*ARRAY_OPS.values(), STACK] if op.batch is None]
     assert missing == []
 
 

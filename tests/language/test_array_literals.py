@@ -47,7 +47,7 @@ def test_a_literal_with_a_variable_stacks_its_items() -> None:
     stack = graph.nodes[graph.nodes[graph.output].inputs[0]]
     assert stack.op == STACK
     assert [graph.nodes[i].op for i in stack.inputs] == [CONST, INPUT]
-    assert graph.tensor
+    assert graph.arrays
 
 
 @pytest.mark.parametrize(

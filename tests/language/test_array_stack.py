@@ -144,7 +144,7 @@ def test_a_literal_of_variables_is_one_stack_node_with_constant_items() -> None:
     kinds = [graph.nodes[i].op for i in stack.inputs]
     assert kinds == [INPUT, CONST, CONST]  # constant items folded, then made constants
     assert [graph.nodes[i].value for i in stack.inputs[1:]] == [6, -math.pi]
-    assert graph.tensor  # the tensor engine runs it, even with numbers bound
+    assert graph.arrays  # the array engine runs it, even with numbers bound
     assert evaluate(graph, {"a": 1.0}).arrays
     assert graph.text(stack.id) == "[a, 2*3, -pi]"
 
@@ -153,7 +153,7 @@ def test_a_literal_of_variables_is_one_stack_node_with_constant_items() -> None:
 def test_an_all_constant_literal_still_folds_into_one_array(source: str) -> None:
     graph = parse(source)
     assert not any(node.op is STACK for node in graph.nodes)
-    assert graph.tensor
+    assert graph.arrays
 
 
 def test_nested_rows_stack_rows_of_stacks() -> None:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from backprop_cli.cli.main import main
-from backprop_cli.modes import programs as batch
+from backprop_cli.modes import programs
 from backprop_cli.modes.progress import progress_lines
 from backprop_cli.render import records, writers
 
@@ -184,7 +184,9 @@ def test_csv_and_jsonl_agree(tmp_path: Path) -> None:
 
 def test_jobs_keep_the_input_order(tmp_path: Path) -> None:
     path = tmp_path / "many.txt"
-    lines = [f"x*{i} + y" if i % 7 else f"log(x - {i})" for i in range(3 * batch.CHUNK_LINES + 5)]
+    lines = [
+        f"x*{i} + y" if i % 7 else f"log(x - {i})" for i in range(3 * programs.CHUNK_LINES + 5)
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
     args = ["--file", str(path), "x=2", "y=1", "--format", "csv"]
     one = run([*args, "--jobs", "1"])
@@ -194,12 +196,12 @@ def test_jobs_keep_the_input_order(tmp_path: Path) -> None:
 
 def test_default_jobs_are_one_for_pipes_and_small_files(mixed: Path, tmp_path: Path) -> None:
     with mixed.open("rb") as stream:
-        assert batch.default_jobs(stream) == 1
+        assert programs.default_jobs(stream) == 1
     big = tmp_path / "big.txt"
-    big.write_bytes(b"x\n" * batch.PARALLEL_BYTES)
+    big.write_bytes(b"x\n" * programs.PARALLEL_BYTES)
     with big.open("rb") as stream:
-        assert batch.default_jobs(stream) == (os.cpu_count() or 1)
-    assert batch.default_jobs(io.BytesIO(b"x\n")) == 1
+        assert programs.default_jobs(stream) == (os.cpu_count() or 1)
+    assert programs.default_jobs(io.BytesIO(b"x\n")) == 1
 
 
 @pytest.mark.parametrize(
@@ -311,8 +313,8 @@ def test_remembered_input_cells_are_the_cells() -> None:
 
 
 def test_blocks_hand_on_the_same_text_in_fewer_pieces(mixed: Path) -> None:
-    lines = list(batch.program_lines(mixed.open("rb"))) * 50
-    results = list(batch.run_lines(lines, {"x": 1.0, "y": 3.0, "z": -3.0}, full=False, jobs=1))
+    lines = list(programs.program_lines(mixed.open("rb"))) * 50
+    results = list(programs.run_lines(lines, {"x": 1.0, "y": 3.0, "z": -3.0}, full=False, jobs=1))
     names = ["x", "y", "z"]  # a header from the start: no record is held back
     plain = writers.CsvWriter(["line", "program"], names)
     blocks = writers.Blocks(writers.CsvWriter(["line", "program"], names), size=1000)
@@ -324,16 +326,16 @@ def test_blocks_hand_on_the_same_text_in_fewer_pieces(mixed: Path) -> None:
 
 def test_on_disk_is_true_only_for_regular_files(mixed: Path) -> None:
     with mixed.open("rb") as stream:
-        assert batch.on_disk(stream)
-    assert not batch.on_disk(io.BytesIO(b"x\n"))
+        assert programs.on_disk(stream)
+    assert not programs.on_disk(io.BytesIO(b"x\n"))
     read, write = os.pipe()
     with os.fdopen(read, "rb") as stream, os.fdopen(write, "wb"):
-        assert not batch.on_disk(stream)
+        assert not programs.on_disk(stream)
 
 
 def test_progress_lines_pass_every_line_through(mixed: Path) -> None:
     with mixed.open("rb") as plain, mixed.open("rb") as shown:
-        assert list(progress_lines(shown)) == list(batch.program_lines(plain))
+        assert list(progress_lines(shown)) == list(programs.program_lines(plain))
 
 
 def test_workers_do_not_import_rich() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backprop_cli.engines.arrays import evaluate_tensors
+from backprop_cli.engines.arrays import evaluate_arrays
 from backprop_cli.engines.batched import BatchProgram
 from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
@@ -121,7 +121,7 @@ def test_the_trace_and_the_array_engine_agree(
 ) -> None:
     graph = parse(program)
     evaluation = evaluate(graph, bindings)
-    for reference in (evaluation, evaluate_tensors(graph, bindings)):
+    for reference in (evaluation, evaluate_arrays(graph, bindings)):
         totals: dict[int, float] = {}
         for step in reference.trace.steps:  # the explaining pass's contributions add up
             totals[step.input] = totals.get(step.input, 0.0) + step.contribution

@@ -1,6 +1,6 @@
 """Arrays in --format json, mermaid, dot and markdown: shapes, short labels, valid output.
 
-The `tensor_drawn` fixture writes every diagram of this module to one directory, and each
+The `array_drawn` fixture writes every diagram of this module to one directory, and each
 renderer (dot, Mermaid) runs once over all of them.
 """
 
@@ -20,7 +20,7 @@ from renderers import Drawn, check_all, mermaid_labels, svg_texts
 
 from backprop_cli import evaluate, parse
 from backprop_cli.cli.main import main
-from backprop_cli.ops.arrays import TENSOR_OPS
+from backprop_cli.ops.arrays import ARRAY_OPS
 from backprop_cli.render import json_out
 from backprop_cli.render.diagram import SHOWN_ELEMENTS, Diagram, build
 from backprop_cli.render.options import RenderOptions
@@ -82,7 +82,7 @@ CASES: dict[str, Case] = {
     "three_axes": Case("sum(A * A)", {"A": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}),
     "infinite_gradient": Case("sum(sqrt(x))", {"x": [0, 1]}),
     "array_constants": Case(CONSTANTS, {"x": [1, 2, 3], "y": [1, 1]}),
-    "hostile_tensor_names": Case(HOSTILE, {}),
+    "hostile_array_names": Case(HOSTILE, {}),
 }
 
 
@@ -131,7 +131,7 @@ def test_json_locals_are_null_for_vector_jacobian_products_and_arrays_elementwis
     kinds = set()
     for step in data["steps"]:
         op = ops[step["node"]]
-        if op in TENSOR_OPS:
+        if op in ARRAY_OPS:
             assert step["local"] is None, step
         elif shapes[step["node"]]:  # relu(z), W1^2: one local derivative per element
             assert list(np.shape(step["local"])) == shapes[step["node"]], step
@@ -252,25 +252,25 @@ def test_golden_network(fmt: str, golden: Golden) -> None:
 
 
 @pytest.fixture(scope="module")
-def tensor_drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
+def array_drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
     """Every case in every diagram format, and the markdown maths as one flowchart."""
-    directory = tmp_path_factory.mktemp("tensor_diagrams")
+    directory = tmp_path_factory.mktemp("array_diagrams")
     files = {f"{name}.{EXTENSIONS[fmt]}": output(name, fmt) for name in CASES for fmt in DIAGRAMS}
     markdown = [text for filename, text in files.items() if filename.endswith(".md")]
-    files["tensor_maths.mmd"] = maths_flowchart(markdown)
+    files["array_maths.mmd"] = maths_flowchart(markdown)
     return check_all(directory, files)
 
 
-def test_every_tensor_diagram_renders(tensor_drawn: Drawn) -> None:
-    assert tensor_drawn.dot.returncode == 0, tensor_drawn.dot.stderr
-    assert tensor_drawn.mermaid.returncode == 0, tensor_drawn.mermaid.stderr
-    drawn = {re.sub(r":\d+$", "", name) for name in mermaid_labels(tensor_drawn.mermaid)}
+def test_every_array_diagram_renders(array_drawn: Drawn) -> None:
+    assert array_drawn.dot.returncode == 0, array_drawn.dot.stderr
+    assert array_drawn.mermaid.returncode == 0, array_drawn.mermaid.stderr
+    drawn = {re.sub(r":\d+$", "", name) for name in mermaid_labels(array_drawn.mermaid)}
     assert len(drawn) == 2 * len(CASES) + 1  # .mmd and .md of each, and the maths
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_mermaid_draws_tensor_labels_as_written(tensor_drawn: Drawn, name: str) -> None:
-    records = mermaid_labels(tensor_drawn.mermaid)[str(tensor_drawn.directory / f"{name}.mmd")]
+def test_mermaid_draws_array_labels_as_written(array_drawn: Drawn, name: str) -> None:
+    records = mermaid_labels(array_drawn.mermaid)[str(array_drawn.directory / f"{name}.mmd")]
     assert records, "no mermaid version drew it"
     expected = expected_mermaid_labels(CASES[name].diagram())
     for record in records:
@@ -280,6 +280,6 @@ def test_mermaid_draws_tensor_labels_as_written(tensor_drawn: Drawn, name: str) 
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_dot_draws_tensor_labels_as_written(tensor_drawn: Drawn, name: str) -> None:
-    drawn = sorted(svg_texts(tensor_drawn.svg(name)))
+def test_dot_draws_array_labels_as_written(array_drawn: Drawn, name: str) -> None:
+    drawn = sorted(svg_texts(array_drawn.svg(name)))
     assert drawn == expected_dot_texts(CASES[name].diagram(), values=True)

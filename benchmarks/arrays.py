@@ -1,6 +1,6 @@
 """Tensors: forward + backward of the seed-003 network against hand-written NumPy and PyTorch.
 
-    python benchmarks/tensors.py [--hidden 10,100,1000] [--batch 1,64] [--rounds 3] [--blocks 5]
+    python benchmarks/arrays.py [--hidden 10,100,1000] [--batch 1,64] [--rounds 3] [--blocks 5]
 
 The network: z = W1 @ x; h = relu(z); o = W2 @ h; L = mse(o, y); s = lam/2 * (sum(W1^2) +
 sum(W2^2)); J = L + s, with W1 (hidden × d), W2 (q × hidden), d = hidden and q = 10. Batch 1
@@ -206,7 +206,7 @@ def main() -> None:
         return
     sizes = [(int(h), int(n)) for n in args.batch.split(",") for h in args.hidden.split(",")]
     rows = measure(sizes, args.rounds, args.blocks)
-    harness.save("tensors", rows)
+    harness.save("arrays", rows)
     print_table(rows)
 
 
