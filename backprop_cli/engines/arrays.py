@@ -18,7 +18,7 @@ import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.shapes import ShapeError
-from backprop_cli.engines.evaluation import Evaluation, Step, Trace, unbound_error
+from backprop_cli.engines.evaluation import Evaluation, Step, Trace, kink_matters, read_inputs
 from backprop_cli.engines.overflow import overflow_error
 from backprop_cli.engines.shapes import Shape, infer_shapes, non_scalar_output
 from backprop_cli.graph import Graph, Node
@@ -31,7 +31,7 @@ from backprop_cli.ops.array_math import (
 )
 from backprop_cli.ops.failures import not_finite
 from backprop_cli.ops.op import ARITH_ERRORS, Op
-from backprop_cli.ops.table import CONST, OPS, array_ops
+from backprop_cli.ops.table import CONST, OPS, numpy_twin
 
 # Arrays this large get no search for a non-differentiable element in the trace.
 _KINK_SEARCH_LIMIT = 10_000
@@ -61,7 +61,7 @@ class ArrayEvaluation(Evaluation):
 def evaluate_arrays(graph: Graph, bindings: Mapping[str, Any]) -> ArrayEvaluation:
     """Shapes, forward and backward over arrays; raises EvaluationError."""
     settle_allocator()
-    input_values = _input_values(graph, bindings)
+    input_values = read_inputs(graph, bindings, _array_or_number)
     shapes = infer_shapes(graph, input_values)
     output = graph.nodes[graph.output]
     if math.prod(shapes[output.id]) != 1:
@@ -98,25 +98,8 @@ def _gradient_overflow(graph: Graph, values: list[Any], grads: list[Any]) -> Exc
     return None
 
 
-def _input_values(graph: Graph, bindings: Mapping[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    unbound = []
-    for node in graph.inputs:
-        value = bindings.get(str(node.name), node.value)
-        if value is None:
-            unbound.append(node)
-        elif np.ndim(value):
-            values[str(node.name)] = np.asarray(value, dtype=float)
-        else:
-            values[str(node.name)] = float(value)
-    if unbound:
-        raise unbound_error(graph, unbound)
-    return values
-
-
-def _elementwise(op: Op) -> Op:
-    """The op's NumPy twin: the graph holds the scalar table's ops."""
-    return op if op.needs_arrays else array_ops()[op.key]
+def _array_or_number(value: Any) -> Any:
+    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
 
 
 def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
@@ -128,7 +111,7 @@ def _forward(graph: Graph, input_values: Mapping[str, Any]) -> list[Any]:
             continue
         args = [values[i] for i in node.inputs]
         try:
-            value = _elementwise(node.op).forward(*args)
+            value = numpy_twin(node.op).forward(*args)
         except ShapeError as error:  # values a shape cannot show: a class index out of range
             message = f"{error} in {graph.text(node.id)}"
             raise EvaluationError(message, graph.span(node.id)) from None
@@ -199,7 +182,7 @@ def _through(
     if op.vjp is not None:
         vjp = op.vjp(upstream, *args, out)
         return [_as_value(s) if w else None for s, w in zip(vjp, wanted)], [None] * len(args)
-    op = _elementwise(op)
+    op = numpy_twin(op)
     locals_ = [_as_value(local) for local in op.partials(*args, out)]
     if type(upstream) is float and all(type(x) is float for x in (*args, *locals_)):
         shares = masked(op, [upstream * local for local in locals_], upstream, args, out)
@@ -223,25 +206,15 @@ def _record(
 ) -> None:
     variable = [graph.nodes[i].op != CONST for i in node.inputs]
     args = [values[i] for i in node.inputs]
-    op = _elementwise(node.op)
+    op = numpy_twin(node.op)
     stopped = masked_any(op, upstream, args, values[node.id])
     for edge in zip(node.inputs, locals_, contributions, variable, stopped):
         input_id, local, contribution, wanted, flag = edge
         if wanted:
             steps.append(Step(node.id, input_id, local, upstream, contribution, flag))
     note = _kink(node.op, args)
-    if note and _matters(locals_, variable):
+    if note and kink_matters(locals_, variable):
         kinks[node.id] = note
-
-
-def _matters(locals_: list[Any], variable: list[bool]) -> bool:
-    """False when every non-finite local derivative leads into a constant, as in W^2."""
-    odd = [
-        wanted
-        for local, wanted in zip(locals_, variable)
-        if local is not None and not np.all(np.isfinite(local))
-    ]
-    return not odd or any(odd)
 
 
 def _kink(op: Op, args: list[Any]) -> str | None:

@@ -18,7 +18,7 @@ from backprop_cli.graph import Graph, depends_on
 from backprop_cli.ops.array_math import all_finite, masked
 from backprop_cli.ops.batch_axis import ROW_BY_ROW, Unbatchable, align_rows, number, sum_back
 from backprop_cli.ops.op import BatchRule, Op
-from backprop_cli.ops.table import CONST, array_ops
+from backprop_cli.ops.table import CONST, numpy_twin
 
 Value = Any  # a float, or a float64 array; with `rows` set, one per row along axis 0
 
@@ -92,10 +92,10 @@ def _forward(
 
 def _apply(op: Op, args: list[Value], flags: list[bool]) -> Value:
     if not any(flags):
-        return _plain(op).forward(*args)
+        return numpy_twin(op).forward(*args)
     if op.needs_arrays:
         return _rule(op).forward(op, args, flags)
-    return _plain(op).forward(*align_rows(args, flags))
+    return numpy_twin(op).forward(*align_rows(args, flags))
 
 
 def _backward(
@@ -130,7 +130,7 @@ def _through(
     if op.vjp is not None:
         return [number(share) for share in op.vjp(g, *args, out)]
     aligned = align_rows(args, flags) if any(flags) else args
-    op = _plain(op)
+    op = numpy_twin(op)
     products = [
         g * local if want else None for local, want in zip(op.partials(*aligned, out), wanted)
     ]
@@ -138,11 +138,6 @@ def _through(
         None if share is None else sum_back(share, arg, al, f)
         for arg, al, share, f in zip(args, aligned, masked(op, products, g, aligned, out), flags)
     ]
-
-
-def _plain(op: Op) -> Op:
-    """The op's NumPy twin: the graph holds the scalar table's ops."""
-    return op if op.needs_arrays else array_ops()[op.key]
 
 
 def _rule(op: Op) -> BatchRule:

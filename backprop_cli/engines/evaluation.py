@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.graph import Graph, Node
+from backprop_cli.ops.array_math import all_finite
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +75,31 @@ def unbound_error(graph: Graph, unbound: list[Node]) -> EvaluationError:
         graph.span(unbound[0].id),
         hint=f"give {'them' if plural else 'it'} a value, e.g. {example}",
     )
+
+
+def read_inputs(
+    graph: Graph, bindings: Mapping[str, Any], convert: Callable[[Any], Any] = float
+) -> dict[str, Any]:
+    """Each input's value (its binding, else the program's default), converted for the engine;
+    an EvaluationError naming every input that has none."""
+    values: dict[str, Any] = {}
+    unbound: list[Node] = []
+    for node in graph.inputs:
+        value = bindings.get(str(node.name), node.value)
+        if value is None:
+            unbound.append(node)
+        else:
+            values[str(node.name)] = convert(value)
+    if unbound:
+        raise unbound_error(graph, unbound)
+    return values
+
+
+def kink_matters(locals_: Sequence[Any], variable: Sequence[bool]) -> bool:
+    """False when every non-finite local derivative leads into a constant, as in (y - t)^2."""
+    odd = [
+        wanted
+        for local, wanted in zip(locals_, variable)
+        if local is not None and not all_finite(local)
+    ]
+    return not odd or any(odd)

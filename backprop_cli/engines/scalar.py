@@ -9,7 +9,7 @@ from functools import cached_property
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import format_number
-from backprop_cli.engines.evaluation import Evaluation, Step, Trace, unbound_error
+from backprop_cli.engines.evaluation import Evaluation, Step, Trace, kink_matters, read_inputs
 from backprop_cli.engines.overflow import gradient_overflow
 from backprop_cli.graph import Graph, Node
 from backprop_cli.ops.op import ARITH_ERRORS
@@ -31,7 +31,7 @@ class ScalarEvaluation(Evaluation):
 
 def evaluate_scalars(graph: Graph, bindings: Mapping[str, float]) -> ScalarEvaluation:
     """Forward and backward over floats with the inputs bound; raises EvaluationError."""
-    input_values = _input_values(graph, bindings)
+    input_values = read_inputs(graph, bindings)
     values = _forward(graph, input_values)
     grads, reaches = _backward(graph, values)
     if not all(map(math.isfinite, grads)):  # one pass in C; the search only when needed
@@ -39,20 +39,6 @@ def evaluate_scalars(graph: Graph, bindings: Mapping[str, float]) -> ScalarEvalu
         if overflow is not None:
             raise overflow
     return ScalarEvaluation(graph, values, grads, reaches, input_values)
-
-
-def _input_values(graph: Graph, bindings: Mapping[str, float]) -> dict[str, float]:
-    values: dict[str, float] = {}
-    unbound: list[Node] = []
-    for node in graph.inputs:
-        value = bindings.get(str(node.name), node.value)
-        if value is None:
-            unbound.append(node)
-        else:
-            values[str(node.name)] = float(value)
-    if unbound:
-        raise unbound_error(graph, unbound)
-    return values
 
 
 def _forward(graph: Graph, input_values: dict[str, float]) -> list[float]:
@@ -165,7 +151,7 @@ def _explained(
         variable = [graph.nodes[i].op != CONST for i in inputs]
         _record(node.id, inputs, locals_, upstream, shares, variable, steps)
         note = op.kink(*args, out) if op.kink else None
-        if note and _matters(locals_, variable):
+        if note and kink_matters(locals_, variable):
             kinks[node.id] = note
 
 
@@ -183,9 +169,3 @@ def _record(
         if wanted:
             masked = share == 0 and math.isnan(upstream * local)
             steps.append(Step(node_id, input_id, local, upstream, share, masked))
-
-
-def _matters(locals_: tuple[float, ...], variable: list[bool]) -> bool:
-    """False when every non-finite local derivative leads into a constant, as in (y - t)^2."""
-    odd = [wanted for local, wanted in zip(locals_, variable) if not math.isfinite(local)]
-    return not odd or any(odd)

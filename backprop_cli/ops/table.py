@@ -310,6 +310,11 @@ def _pow_domain(a: float, b: float) -> str:
 OPS: dict[str, Op] = build_ops(SCALAR)
 
 
+def numpy_twin(op: Op) -> Op:
+    """The op over NumPy arrays: a graph holds the scalar table's ops; array ops are their own."""
+    return op if op.needs_arrays else array_ops()[op.key]
+
+
 @cache
 def array_ops() -> dict[str, Op]:
     """The same table over NumPy arrays, for evaluating one program over many data rows."""
