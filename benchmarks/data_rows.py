@@ -3,7 +3,7 @@
     python benchmarks/data_rows.py [--rows 1000000] [--repeats 3] [--memory-rows 100000,1000000]
 
 Three comparisons, each in fresh processes, medians over the repeats:
-- compute: backprop's vectorised sweep (data_mode.sweep, chunks of data_rows.CHUNK_ROWS)
+- compute: backprop's vectorised sweep (engines/columns.sweep, chunks of data_table.CHUNK_ROWS)
   against a hand-written NumPy forward and backward of the same program on the same arrays;
 - end to end with --sum: the whole command against a script that reads the CSV with
   np.loadtxt, runs the hand-written pass and sums the gradients;
@@ -64,8 +64,8 @@ def child(kind: str, path: Path) -> float:
     import numpy as np
 
     from backprop_cli import parse
-    from backprop_cli.inputs import data_table as data_rows
-    from backprop_cli.modes import data_sweep as data_mode
+    from backprop_cli.engines.columns import sweep
+    from backprop_cli.inputs import data_table
 
     if kind == "loadtxt":  # end to end by hand: read, pass, sum
         start = time.perf_counter()
@@ -74,7 +74,7 @@ def child(kind: str, path: Path) -> float:
         assert sums
         return time.perf_counter() - start
     table = np.loadtxt(path, delimiter=",", skiprows=1)
-    size = data_rows.CHUNK_ROWS
+    size = data_table.CHUNK_ROWS
     chunks = [table[i : i + size] for i in range(0, len(table), size)]
     graph = parse(PROGRAM)
     start = time.perf_counter()
@@ -82,7 +82,7 @@ def child(kind: str, path: Path) -> float:
         if kind == "numpy":
             by_hand(np, *chunk.T)
         else:
-            data_mode.sweep(graph, {**WEIGHTS, **dict(zip(COLUMNS, chunk.T))})
+            sweep(graph, {**WEIGHTS, **dict(zip(COLUMNS, chunk.T))})
     return time.perf_counter() - start
 
 

@@ -1,4 +1,4 @@
-"""--data: one program over many rows, forward and backward over whole NumPy columns at once."""
+"""--data: one program of numbers over many rows, each row a record (engines/columns.py sweeps)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import json_number
+from backprop_cli.engines.columns import Column, sweep
 from backprop_cli.engines.run import evaluate
 from backprop_cli.graph import Graph
 from backprop_cli.inputs.data_cells import CellError, cell_number
 from backprop_cli.inputs.data_table import Chunk
-from backprop_cli.ops.array_math import masks_of, settle_allocator, zero_where
-from backprop_cli.ops.op import Op
-from backprop_cli.ops.table import CONST, array_ops
 from backprop_cli.render.records import Record, error_fields
-
-Column = Any  # a float64 array with one entry per row, or one float for every row
 
 
 def run_rows(
@@ -148,58 +144,6 @@ def _number(name: str, cell: Any, default: float | None) -> tuple[float, str]:
         return cell_number(cell), ""
     except CellError as error:
         return 1.0, f"{name} {error}"
-
-
-def sweep(
-    graph: Graph, inputs: dict[str, Column], needs: bytearray | None = None
-) -> tuple[list[Column], list[Column]]:
-    """Forward then backward over columns, in the scalar engine's order, so the sums agree.
-
-    `needs` marks the nodes whose gradient is wanted; by default, every one but the constants.
-    """
-    settle_allocator()
-    ops = array_ops()
-    nodes = graph.nodes
-    values: list[Column] = []
-    with np.errstate(all="ignore"):  # a failing row gives NaN or inf here; found afterwards
-        for node in nodes:
-            if node.op == CONST:
-                values.append(node.value)
-            elif not node.inputs:
-                values.append(inputs[str(node.name)])
-            else:
-                values.append(_op(ops, node.op).forward(*(values[i] for i in node.inputs)))
-        grads = _sweep_back(graph, values, needs)
-    return values, grads
-
-
-def _sweep_back(graph: Graph, values: list[Column], needs: bytearray | None) -> list[Column]:
-    """The gradients of the sweep's columns, masked as each op says."""
-    ops, nodes = array_ops(), graph.nodes
-    grads: list[Column] = [0.0] * len(nodes)
-    grads[graph.output] = 1.0
-    reaches = bytearray(len(nodes))
-    reaches[graph.output] = 1
-    for node_id in range(graph.output, -1, -1):
-        node = nodes[node_id]
-        if not node.inputs or not reaches[node_id]:
-            continue
-        args, out = [values[i] for i in node.inputs], values[node_id]
-        op, upstream = _op(ops, node.op), grads[node_id]
-        locals_, masks = op.partials(*args, out), masks_of(op, upstream, args, out)
-        for index, input_id in enumerate(node.inputs):
-            # nobody reads a constant's gradient
-            if needs[input_id] if needs is not None else nodes[input_id].op != CONST:
-                share = upstream * locals_[index]
-                grads[input_id] = grads[input_id] + (
-                    zero_where(masks[index], share) if masks else share
-                )
-                reaches[input_id] = 1
-    return grads
-
-
-def _op(ops: dict[str, Op], op: Op) -> Op:
-    return ops[op.key]
 
 
 def _failures(

@@ -127,7 +127,7 @@ class Objective:
         return EvaluationError("the gradient is not finite")
 
     def _over_columns(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result:
-        from backprop_cli.modes.data_sweep import sweep
+        from backprop_cli.engines.columns import sweep
 
         inputs = {**self._batch_columns(rows), **self.fixed, **params}
         if self._needs is None:

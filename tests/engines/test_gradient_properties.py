@@ -135,6 +135,23 @@ def test_value_matches_plain_python(tree: Tree, env: dict[str, float]) -> None:
 
 @PROPERTY
 @given(trees, environments)
+def test_the_bare_backward_pass_agrees_with_the_recorded_trace(
+    tree: Tree, env: dict[str, float]
+) -> None:
+    # The fast path (no record) and the explaining path (the trace) must give the same sums,
+    # to the last bit: each gradient is its steps' contributions added in the trace's order.
+    python_value(tree, env)
+    evaluation = run(source(tree), env)
+    totals = [0.0] * len(evaluation.values)
+    totals[evaluation.graph.output] = 1.0
+    for step in evaluation.trace.steps:
+        totals[step.input] += step.contribution
+    for node in evaluation.graph.inputs:
+        assert totals[node.id] == evaluation.grads[node.id], node.name
+
+
+@PROPERTY
+@given(trees, environments)
 def test_gradient_matches_central_differences(tree: Tree, env: dict[str, float]) -> None:
     python_value(tree, env)
     evaluation = run(source(tree), env)
