@@ -80,22 +80,40 @@ def _run_fast(text: str, builder: GraphBuilder) -> None:
 
 
 @cache
-def _lark_parser() -> lark.Lark:
-    """Lark's parser for the grammar, built once per process, from Lark's cache when it can."""
+def _lark_parser(childless: bool = True) -> lark.Lark:
+    """Lark's parser for the grammar, built once per process, from Lark's cache when it can.
+
+    `childless`: its trees drop their children, so that finding a syntax error holds no more
+    than the parser's stack, not a tree of the whole text up to it.
+    """
     import lark
 
     from backprop_cli.language.grammar import grammar_path, private_cache_dir
 
     grammar = grammar_path().read_text(encoding="utf-8")
+    options: dict[str, Any] = {"parser": "lalr"}
+    if childless:
+        options["tree_class"] = _childless_tree()
     directory = private_cache_dir()
     if directory is None:
-        return lark.Lark(grammar, parser="lalr")
+        return lark.Lark(grammar, **options)
     # Lark checks the grammar's and its own version's hash inside the file before using it.
-    cache_file = str(directory / f"program-lark-{lark.__version__}.cache")
+    kind = "childless" if childless else "trees"
+    cache_file = str(directory / f"program-lark-{lark.__version__}-{kind}.cache")
     try:  # Lark carries on if it cannot write the cache
-        return lark.Lark(grammar, parser="lalr", cache=cache_file)
+        return lark.Lark(grammar, cache=cache_file, **options)
     except OSError:
-        return lark.Lark(grammar, parser="lalr")
+        return lark.Lark(grammar, **options)
+
+
+@cache
+def _childless_tree() -> type[lark.Tree[Any]]:
+    import lark
+
+    def __init__(self: lark.Tree[Any], data: str, children: list[Any], meta: Any = None) -> None:
+        lark.Tree.__init__(self, data, [], meta)
+
+    return type("ChildlessTree", (lark.Tree,), {"__init__": __init__})
 
 
 @cache
@@ -120,9 +138,11 @@ def _run_lark(source: Source, builder: GraphBuilder) -> None:
     from backprop_cli.language.messages import describe_unexpected
 
     try:
-        tree = _lark_parser().parse(source.text)
+        _lark_parser().parse(source.text)
     except UnexpectedInput as error:
         raise describe_unexpected(error, source) from None
+    # Lark took the whole text: the builder walks its tree and raises what it finds.
+    tree = _lark_parser(childless=False).parse(source.text)
     try:  # post-order, left to right: the calls the fast loop makes, in the same order
         cast("lark.Transformer[Any, Any]", builder).transform(tree)
     except VisitError as error:

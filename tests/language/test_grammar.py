@@ -99,9 +99,9 @@ def test_check_fails_when_the_grammar_changes(
 
 @pytest.mark.parametrize("program", CORPUS)
 def test_cached_parser_parses_like_the_grammar(program: str) -> None:
-    # _lark_parser() may come from Lark's cache file: it must be the grammar's parser still.
+    # It may come from Lark's cache file: it must be the grammar's parser still.
     expected = reference().parse(program)
-    actual = _lark_parser().parse(program)
+    actual = _lark_parser(childless=False).parse(program)
     assert shape(actual) == shape(expected)
 
 
@@ -145,6 +145,17 @@ def test_lark_caches_its_tables_in_a_private_directory_of_the_user(
     directory = tmp_path / "cache" / "backprop"
     assert directory.stat().st_mode & 0o777 == 0o700
     assert [path.name.startswith("program-lark-") for path in directory.iterdir()] == [True]
+
+
+@pytest.mark.parametrize("program", ["x +", "(x + y) * z) + 1", "a = 1; b = a +; c"])
+def test_the_childless_parser_stops_where_the_full_one_does(program: str) -> None:
+    # Finding a syntax error keeps no tree of the text before it, and finds the same error.
+    errors = []
+    for childless in (True, False):
+        with pytest.raises(lark.exceptions.UnexpectedInput) as raised:
+            _lark_parser(childless).parse(program)
+        errors.append((type(raised.value), raised.value.line, raised.value.column))
+    assert errors[0] == errors[1]
 
 
 @pytest.mark.parametrize("where", ["a file", "writable by others", "read-only"])
