@@ -9,9 +9,16 @@ from backprop_cli.core.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
 from backprop_cli.graph import Graph, Node
 from backprop_cli.language import folding
-from backprop_cli.ops.arrays import ARRAY_OPS, STACK
 from backprop_cli.ops.op import Op
-from backprop_cli.ops.table import CONST, CONSTANTS, FUNCTIONS, INPUT, OPS, POW_CONSTANT_EXPONENT
+from backprop_cli.ops.table import (
+    CONST,
+    CONSTANTS,
+    INPUT,
+    OPS,
+    POW_CONSTANT_EXPONENT,
+    function,
+    functions,
+)
 
 if TYPE_CHECKING:  # tokens come from lalr.py or, on the syntax-error path, as Lexeme
     from backprop_cli.language.lalr import Lexeme
@@ -21,7 +28,6 @@ Handle = tuple[int, float, int, int]
 _FOLDED = -1
 _ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 _ADD, _SUB, _MUL, _DIV, _POW = (OPS[name] for name in ("add", "sub", "mul", "div", "pow"))
-_MATMUL = ARRAY_OPS["matmul"]
 
 
 class GraphBuilder:
@@ -108,6 +114,8 @@ class GraphBuilder:
             values = [item[1] for item in items]
             return (_FOLDED, folding.array_of(values, span), span.start, span.end)
         # Items' shapes may come from bindings: the array engine checks them, as for `@`.
+        from backprop_cli.ops.arrays import STACK  # array ops only for programs with arrays
+
         return self._apply(STACK, items, span.start, span.end)
 
     def call(self, name: Lexeme, lpar: Lexeme, *rest: Any) -> Handle:
@@ -130,7 +138,7 @@ class GraphBuilder:
         return op.axis_of(int(value))
 
     def _function(self, name: Lexeme, count: int, rpar: Lexeme) -> Op:
-        op = FUNCTIONS.get(str(name))
+        op = function(str(name))
         if op is None:
             raise ProgramSyntaxError(
                 f"unknown function {name}()", self._span(name), hint=_suggest_function(str(name))
@@ -162,7 +170,9 @@ class GraphBuilder:
         return self._binary(_power(b), a, b)
 
     def matmul(self, a: Handle, op: Lexeme, b: Handle) -> Handle:
-        return self._apply(_MATMUL, (a, b), a[2], b[3])
+        from backprop_cli.ops.arrays import MATMUL  # array ops only for programs with arrays
+
+        return self._apply(MATMUL, (a, b), a[2], b[3])
 
     def neg(self, op: Lexeme, a: Handle) -> Handle:
         return self._apply(OPS["neg"], (a,), op.start_pos, a[3])
@@ -251,7 +261,7 @@ def _usage(op: Op) -> str:
 def _suggest_function(name: str) -> str:
     import difflib  # only for this message: not on every start
 
-    close = difflib.get_close_matches(name.lower(), sorted(FUNCTIONS), n=1)
+    close = difflib.get_close_matches(name.lower(), sorted(functions()), n=1)
     if close:
         return f"did you mean {close[0]}()?"
-    return "functions: " + ", ".join(sorted(FUNCTIONS))
+    return "functions: " + ", ".join(sorted(functions()))

@@ -8,7 +8,7 @@ import lark
 
 from backprop_cli.core.errors import ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
-from backprop_cli.ops.table import FUNCTIONS
+from backprop_cli.ops.table import function
 
 # Terminal names of grammar/program.lark, in words.
 _WORDS = {
@@ -58,7 +58,7 @@ def _missing_operator_hint(before: str, after: str, rest: str) -> str:
         return "a number has at most one decimal point"
     if rest.lstrip(" \t").startswith("="):  # `x = 1 y = 2`
         return "missing ';' or a new line between two statements?"
-    if before in FUNCTIONS:  # `sin x`
+    if function(before) is not None:  # `sin x`
         return f"a function takes its argument in parentheses: write {before}({after})"
     before = "(…)" if before == ")" else before
     after = "(…)" if after == "(" else after

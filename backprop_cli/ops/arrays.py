@@ -16,7 +16,7 @@ from backprop_cli.ops import exact_products
 from backprop_cli.ops.array_math import numpy_module, unbroadcast
 from backprop_cli.ops.batch_axis import Unbatchable, align_rows, number, row_rank, sum_back
 from backprop_cli.ops.losses import CROSS_ENTROPY, MSE
-from backprop_cli.ops.op import BatchRule, Op, no_partials
+from backprop_cli.ops.op import VARIADIC, BatchRule, Op, no_partials
 from backprop_cli.ops.reductions import REDUCTIONS
 
 # --- matrix product ---------------------------------------------------------------
@@ -217,9 +217,6 @@ REDUCTION_OPS = [build(None) for build in REDUCTIONS.values()]  # each over its 
 ARRAY_OPS: dict[str, Op] = {
     op.name: op for op in (MATMUL, DOT, TRANSPOSE, NORM, MSE, CROSS_ENTROPY, *REDUCTION_OPS)
 }
-
-# Ops take a fixed number of inputs, except this one: a node of it has one input per item.
-VARIADIC = -1
 
 # `[x1, x2]`, an array literal with a variable among its items. It is written with brackets,
 # not called, so it stays out of ARRAY_OPS (the functions a program may call). Its template's

@@ -20,6 +20,9 @@ ShapeRule = Callable[..., tuple[int, ...]]
 # jvp(tangents, *inputs, out) -> the output's tangent: forward mode, beside the VJP
 JacobianVector = Callable[..., Any]
 
+# The arity of an op that takes any number of inputs, one per item: the array literal [x1, x2].
+VARIADIC = -1
+
 # What a scalar op's forward raises where it has no value: log(0), 1/0, exp(1000).
 ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 

@@ -6,7 +6,6 @@ import math
 from functools import cache
 from typing import Any
 
-from backprop_cli.ops.arrays import ARRAY_OPS
 from backprop_cli.ops.backends import SCALAR, numpy_backend
 from backprop_cli.ops.op import Forward, Kink, Mask, Op, Partials, leaf
 
@@ -321,12 +320,28 @@ def array_ops() -> dict[str, Op]:
     return build_ops(numpy_backend())
 
 
-# Names a program calls as functions; `pow(a, b)` is the same operation as a^b.
-FUNCTIONS: dict[str, Op] = {
-    name: op
-    for name, op in (OPS | ARRAY_OPS).items()
-    if op.name not in {"add", "sub", "mul", "div", "neg", "matmul"} and not op.variant
+# Ops written as operators, not called by name; `pow(a, b)` is both.
+_OPERATORS = frozenset({"add", "sub", "mul", "div", "neg", "matmul"})
+_SCALAR_FUNCTIONS: dict[str, Op] = {
+    name: op for name, op in OPS.items() if op.name not in _OPERATORS and not op.variant
 }
+
+
+def function(name: str) -> Op | None:
+    """The op a program calls by this name, if any."""
+    op = _SCALAR_FUNCTIONS.get(name)
+    return op if op is not None else functions().get(name)
+
+
+@cache
+def functions() -> dict[str, Op]:
+    """Every function a program may call, by name. The array ops are imported here, when a
+    program names one, so that a one-liner of numbers starts without them."""
+    from backprop_cli.ops.arrays import ARRAY_OPS
+
+    named = {name: op for name, op in ARRAY_OPS.items() if op.name not in _OPERATORS}
+    return _SCALAR_FUNCTIONS | named
+
 
 # Constants a bare name means unless the program assigns it or the command line binds it.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

@@ -10,8 +10,7 @@ from backprop_cli.core.numbers import format_number
 from backprop_cli.core.shapes import shape_label
 from backprop_cli.engines.evaluation import Evaluation, Step
 from backprop_cli.graph import Graph, Node, is_leaf
-from backprop_cli.ops.arrays import VARIADIC
-from backprop_cli.ops.op import Op
+from backprop_cli.ops.op import VARIADIC, Op
 from backprop_cli.ops.table import CONST, INPUT
 from backprop_cli.render.names import display_names
 from backprop_cli.render.options import RenderOptions
