@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_cli.core.errors import EvaluationError, ProgramSyntaxError, Span
-from backprop_cli.core.shapes import ShapeError, broadcast
 from backprop_cli.ops.op import Op
 from backprop_cli.ops.table import array_ops
 
@@ -31,6 +30,8 @@ def array_of(items: list[Any], span: Span) -> Any:
 def fold_arrays(op: Op, args: list[Any], span: Span) -> Any:
     """An elementwise op on constant arrays, checked as the array engine checks it."""
     import numpy as np
+
+    from backprop_cli.core.shapes import ShapeError, broadcast  # arrays only
 
     text = span.source.snippet(span.start, span.end)
     try:

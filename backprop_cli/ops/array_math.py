@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backprop_cli.core.shapes import Shape
+if TYPE_CHECKING:  # a one-liner of numbers reads all_finite here, and needs no shapes
+    from backprop_cli.core.shapes import Shape
 from backprop_cli.ops.op import Op
 
 
