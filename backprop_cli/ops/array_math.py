@@ -23,16 +23,35 @@ def numpy_module() -> Any:
 
 @cache
 def settle_allocator() -> None:
-    """Free one 16 MiB block before sweeping arrays, once per process.
+    """Keep NumPy's temporaries on the heap, once per process, before sweeping arrays.
 
-    glibc maps every block of 128 KiB or more afresh, and hands a freed heap top back to the
-    OS above 128 KiB, until a larger mmapped block is freed; until then every temporary of a
-    sweep over 16,384-row columns (128 KiB), or of an 8 MB matrix, page-faults anew: three
-    times and 1.6 times slower, measured. Freeing one block of 16 MiB raises glibc's mmap
-    threshold to it and its trim threshold to twice that (32 MiB is the most it adjusts to),
-    as importing a big module would by chance. Elsewhere it costs one allocation.
+    glibc maps every block of 128 KiB or more afresh, and hands a freed heap top of more than
+    128 KiB back to the OS; then every temporary of a sweep over 16,384-row columns (128 KiB),
+    or of an 8 MB matrix, page-faults anew: three times and 1.6 times slower, measured. glibc
+    raises both thresholds itself when a large mapped block is freed, but how far depends on
+    the heap's state (a benchmark swung between 2.5x and 4.9x NumPy's time on it), so they are
+    set here: blocks up to 32 MiB (the most glibc allows) from the heap, and up to 256 MiB of
+    freed heap kept for the next sweep. Where the C library has no mallopt, freeing one 16 MiB
+    block raises glibc-like thresholds the way glibc would.
     """
-    bytearray(16 << 20)
+    mallopt = _mallopt()
+    if mallopt is None:
+        bytearray(16 << 20)
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+
+
+def _mallopt() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).mallopt  # the process's own C library
+    except (OSError, AttributeError):  # not glibc (macOS, Windows)
+        return None
 
 
 def unbroadcast(gradient: Any, shape: Shape) -> Any:
