@@ -30,9 +30,9 @@ def settle_allocator() -> None:
     or of an 8 MB matrix, page-faults anew: three times and 1.6 times slower, measured. glibc
     raises both thresholds itself when a large mapped block is freed, but how far depends on
     the heap's state (a benchmark swung between 2.5x and 4.9x NumPy's time on it), so they are
-    set here: blocks up to 32 MiB (the most glibc allows) from the heap, and up to 256 MiB of
-    freed heap kept for the next sweep. Where the C library has no mallopt, freeing one 16 MiB
-    block raises glibc-like thresholds the way glibc would.
+    set here: blocks up to 32 MiB (glibc's own ceiling for the threshold it raises) from the
+    heap, and up to 256 MiB of freed heap kept for the next sweep. Where the C library has no
+    mallopt, one 16 MiB block is freed, which raises glibc's thresholds its own way.
     """
     mallopt = _mallopt()
     if mallopt is None:
