@@ -98,6 +98,24 @@ def test_bad_rows_fail_alone_with_the_one_liners_message(tmp_path: Path) -> None
     assert (code, err) == (1, "backprop: 1 ok, 4 failed\n")
 
 
+@pytest.mark.parametrize(
+    ("program", "bound"),
+    [("w/z + x", {"w": 1.0, "z": 0.0}), ("log(w) * x", {"w": 0.0}), ("x + 1/(w - w)", {"w": 2.0})],
+)
+def test_a_failure_in_numbers_bound_for_every_row_fails_each_row(
+    program: str, bound: dict[str, float], tmp_path: Path
+) -> None:
+    # Values held once fail in every row, with the one-liner's message, not a traceback.
+    path = tmp_path / "points.csv"
+    path.write_text("x\n1\n2\n", encoding="utf-8")
+    bindings = [f"{name}={value}" for name, value in bound.items()]
+    code, out, err = run([program, *bindings, "--data", str(path), "--format", "jsonl"])
+    message = _one_liner_error(program, {"x": 1.0, **bound})
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [record["error"]["message"] for record in records] == [message, message]
+    assert (code, err) == (1, "backprop: 0 ok, 2 failed\n")
+
+
 def _one_liner_error(program: str, row: dict[str, float]) -> str:
     with pytest.raises(EvaluationError) as raised:
         evaluate(parse(program), row)
