@@ -3,7 +3,7 @@
     python benchmarks/data_rows.py [--rows 1000000] [--repeats 3] [--memory-rows 100000,1000000]
 
 Three comparisons, each in fresh processes, medians over the repeats:
-- compute: backprop's vectorised sweep (engines/batched.sweep, chunks of data_table.CHUNK_ROWS)
+- compute: backprop's vectorised sweep (engines/columns.sweep, chunks of data_table.CHUNK_ROWS)
   against a hand-written NumPy forward and backward of the same program on the same arrays;
 - end to end with --sum: the whole command against a script that reads the CSV with
   np.loadtxt, runs the hand-written pass and sums the gradients;
@@ -64,7 +64,7 @@ def child(kind: str, path: Path) -> float:
     import numpy as np
 
     from backprop_cli import parse
-    from backprop_cli.engines.batched import sweep
+    from backprop_cli.engines.columns import sweep
     from backprop_cli.inputs import data_table
 
     if kind == "loadtxt":  # end to end by hand: read, pass, sum
@@ -82,7 +82,7 @@ def child(kind: str, path: Path) -> float:
         if kind == "numpy":
             by_hand(np, *chunk.T)
         else:
-            sweep(graph, dict(zip(COLUMNS, chunk.T)), WEIGHTS)
+            sweep(graph, {**WEIGHTS, **dict(zip(COLUMNS, chunk.T))})
     return time.perf_counter() - start
 
 

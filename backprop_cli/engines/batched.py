@@ -1,4 +1,4 @@
-"""A program over a batch of data rows at once: what the rows bind carries a leading axis.
+"""Array programs over a batch of data rows at once: what the rows bind carries a leading axis.
 
 Evaluating a network once per row costs a pass of Python per row. Here every value that depends
 on the rows holds all of them, with shape (rows, *its shape in one row), and each operation is
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from backprop_cli.graph import Graph, depends_on
-from backprop_cli.ops.array_math import all_finite, masked, settle_allocator
+from backprop_cli.ops.array_math import all_finite, masked
 from backprop_cli.ops.batch_axis import ROW_BY_ROW, Unbatchable, align_rows, number, sum_back
 from backprop_cli.ops.op import BatchRule, Op
 from backprop_cli.ops.table import CONST, numpy_twin
@@ -52,15 +52,12 @@ class BatchProgram:
         """
         graph = self.graph
         size = len(next(iter(rows.values()))) if rows else 1  # no rows: the program once
-        settle_allocator()
         with np.errstate(all="ignore"):  # what is not finite is found and left to the caller
-            forward = _forward(graph, rows, others, stop=True)
+            forward = _forward(graph, rows, others)
             if forward is None:
                 return None
             values, batched = forward
-            # The mean over rows: each row's output is weighed 1/size, so gradients are means.
-            seed = np.full(np.shape(values[graph.output]), 1.0 / size)
-            grads = _backward(graph, values, batched, self.needs, seed, each_row=False)
+            grads = _backward(graph, values, batched, self.needs, size)
         mean = {name: grads[i] for name, i in zip(self.wanted, self.wanted_ids)}
         if not all(all_finite(g) for g in mean.values()):
             return None
@@ -69,33 +66,8 @@ class BatchProgram:
         return (total / size if batched[graph.output] else total), mean
 
 
-def sweep(
-    graph: Graph,
-    rows: Mapping[str, Value],
-    others: Mapping[str, Value],
-    needs: bytearray | None = None,
-) -> tuple[list[Value], list[Value]]:
-    """Every node's value and gradient, row by row, for a program of numbers: each input in
-    `rows` a column, each in `others` one number for every row.
-
-    The sums are the scalar engine's, in its order, so each row's figures are a one-liner's
-    (but where NumPy's exp or tanh differs from math's by an ulp). Values that are not finite
-    stay in their rows for the caller to find. `needs`
-    marks the nodes whose gradient is wanted; by default, every one but the constants.
-    """
-    assert not graph.arrays, "a row's values are numbers here; arrays go through BatchProgram"
-    if needs is None:
-        needs = bytearray(node.op != CONST for node in graph.nodes)
-    settle_allocator()
-    with np.errstate(all="ignore"):  # a failing row gives NaN or inf here
-        forward = _forward(graph, rows, others, stop=False)
-        assert forward is not None
-        values, batched = forward
-        return values, _backward(graph, values, batched, needs, 1.0, each_row=True)
-
-
 def _forward(
-    graph: Graph, rows: Mapping[str, Value], others: Mapping[str, Value], stop: bool
+    graph: Graph, rows: Mapping[str, Value], others: Mapping[str, Value]
 ) -> tuple[list[Value], list[bool]] | None:
     values: list[Value] = []
     batched: list[bool] = []
@@ -103,18 +75,15 @@ def _forward(
         if not node.inputs:
             name = str(node.name)
             if node.op == CONST or (name not in rows and name not in others):
-                value = node.value  # a constant, or the program's own value
+                values.append(node.value)  # a constant, or the program's own value
             else:
-                value = rows[name] if name in rows else others[name]
-            # Going on past failures, a number held once is NumPy's: w/0 is inf, found later
-            # in its rows, where Python's float would raise ZeroDivisionError.
-            values.append(np.float64(value) if not stop and type(value) is float else value)
+                values.append(rows[name] if name in rows else others[name])
             batched.append(node.op != CONST and name in rows)
             continue
         args = [values[i] for i in node.inputs]
         flags = [batched[i] for i in node.inputs]
         value = _apply(node.op, args, flags)
-        if stop and not all_finite(value):
+        if not all_finite(value):
             return None
         values.append(value)
         batched.append(any(flags))
@@ -130,19 +99,13 @@ def _apply(op: Op, args: list[Value], flags: list[bool]) -> Value:
 
 
 def _backward(
-    graph: Graph,
-    values: list[Value],
-    batched: list[bool],
-    needs: bytearray,
-    seed: Value,
-    each_row: bool,
+    graph: Graph, values: list[Value], batched: list[bool], needs: bytearray, size: int
 ) -> list[Value]:
-    """Gradients from the output back. `each_row`: every row's own, where an input held once
-    gets a column too; otherwise the rows' sum, in the input's own form."""
     nodes = graph.nodes
     grads: list[Value] = [None] * len(nodes)
     out = graph.output
-    grads[out] = seed if batched[out] else 1.0
+    # The mean over rows: each row's output is weighed 1/size, so gradients come out as means.
+    grads[out] = np.full(np.shape(values[out]), 1.0 / size) if batched[out] else 1.0
     for node_id in range(out, -1, -1):
         node, upstream = nodes[node_id], grads[node_id]
         if not node.inputs or upstream is None or not needs[node_id]:
@@ -150,28 +113,18 @@ def _backward(
         args = [values[i] for i in node.inputs]
         flags = [batched[i] for i in node.inputs]
         wanted = [needs[i] for i in node.inputs]
-        shares = _through(node.op, upstream, args, flags, values[node_id], wanted, each_row)
+        shares = _through(node.op, upstream, args, flags, values[node_id], wanted)
         for input_id, share, want in zip(node.inputs, shares, wanted):
             if want:
                 total = grads[input_id]
-                if total is not None:
-                    grads[input_id] = total + share
-                else:  # 0.0 + share, as the scalar engine adds: -0.0 becomes 0.0 there too
-                    grads[input_id] = 0.0 + share if each_row else share
+                grads[input_id] = share if total is None else total + share
     return grads
 
 
 def _through(
-    op: Op,
-    g: Value,
-    args: list[Value],
-    flags: list[bool],
-    out: Value,
-    wanted: list[int],
-    each_row: bool = False,
+    op: Op, g: Value, args: list[Value], flags: list[bool], out: Value, wanted: list[int]
 ) -> list[Value]:
-    """Each input's share of the upstream gradient g, in its own form (None if not wanted);
-    `each_row`: a share for an input held once keeps its rows (a program of numbers only)."""
+    """Each input's share of the upstream gradient g, in its own form (None if not wanted)."""
     if op.needs_arrays and any(flags):
         return _rule(op).vjp(op, g, args, flags, out)
     if op.vjp is not None:
@@ -181,12 +134,9 @@ def _through(
     products = [
         g * local if want else None for local, want in zip(op.partials(*aligned, out), wanted)
     ]
-    shares = masked(op, products, g, aligned, out)
-    if each_row:
-        return shares
     return [
         None if share is None else sum_back(share, arg, al, f)
-        for arg, al, share, f in zip(args, aligned, shares, flags)
+        for arg, al, share, f in zip(args, aligned, masked(op, products, g, aligned, out), flags)
     ]
 
 

@@ -1,4 +1,4 @@
-"""--data: one program of numbers over many rows, each row a record (engines/batched.py sweeps)."""
+"""--data: one program of numbers over many rows, each row a record (engines/columns.py sweeps)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.numbers import json_number
-from backprop_cli.engines.batched import sweep
+from backprop_cli.engines.columns import Column, sweep
 from backprop_cli.engines.run import evaluate
 from backprop_cli.graph import Graph
 from backprop_cli.inputs.data_cells import CellError, cell_number
 from backprop_cli.inputs.data_table import Chunk
 from backprop_cli.render.records import Record, error_fields
-
-Column = Any  # a float64 array with one entry per row, or one float for every row
 
 
 def run_rows(
@@ -78,9 +76,7 @@ class _ChunkResult:
         self.graph, self.chunk = graph, chunk
         problems = dict(chunk.errors)
         self.inputs = _input_columns(graph, chunk, bindings, problems)
-        columns = {n: c for n, c in self.inputs.items() if not isinstance(c, float)}
-        numbers = {n: c for n, c in self.inputs.items() if isinstance(c, float)}
-        self.values, self.grads = sweep(graph, columns, numbers)
+        self.values, self.grads = sweep(graph, self.inputs)
         self.failed = _failures(self, problems, bindings)
         self.names = [str(node.name) for node in graph.inputs]
         self._lists: dict[str, list[float]] | None = None

@@ -127,13 +127,12 @@ class Objective:
         return EvaluationError("the gradient is not finite")
 
     def _over_columns(self, params: Mapping[str, Value], rows: Sequence[int]) -> Result:
-        from backprop_cli.engines.batched import sweep
+        from backprop_cli.engines.columns import sweep
 
-        held = {**self.fixed, **params}
-        columns = {n: c for n, c in self._batch_columns(rows).items() if n not in held}
+        inputs = {**self._batch_columns(rows), **self.fixed, **params}
         if self._needs is None:
             self._needs = depends_on(self.graph, self.wrt)
-        values, grads = sweep(self.graph, columns, held, self._needs)
+        values, grads = sweep(self.graph, inputs, self._needs)
         output = values[self.graph.output]
         size = len(rows)
         loss = _column_mean(output, size)
