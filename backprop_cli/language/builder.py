@@ -9,7 +9,7 @@ from backprop_cli.core.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
 from backprop_cli.graph import Graph, Node
 from backprop_cli.language import folding
-from backprop_cli.ops.op import Op
+from backprop_cli.ops.op import ARITH_ERRORS, Op
 from backprop_cli.ops.table import (
     CONST,
     CONSTANTS,
@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # tokens come from lalr.py or, on the syntax-error path, as L
 # A parse result on the value stack: (node id or -1 for a folded constant, value, start, end).
 Handle = tuple[int, float, int, int]
 _FOLDED = -1
-_ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 _ADD, _SUB, _MUL, _DIV, _POW = (OPS[name] for name in ("add", "sub", "mul", "div", "pow"))
 
 
@@ -208,7 +207,7 @@ class GraphBuilder:
         error: Exception | None = None
         try:
             value = op.forward(*args)
-        except _ARITH_ERRORS as raised:
+        except ARITH_ERRORS as raised:
             value, error = math.nan, raised
         if not math.isfinite(value):
             text = self.source.snippet(start, end)

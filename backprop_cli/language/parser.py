@@ -95,14 +95,13 @@ def _lark_parser(childless: bool = True) -> lark.Lark:
     if childless:
         options["tree_class"] = _childless_tree()
     directory = private_cache_dir()
-    if directory is None:
-        return lark.Lark(grammar, **options)
-    # Lark checks the grammar's and its own version's hash inside the file before using it.
-    kind = "childless" if childless else "trees"
-    cache_file = str(directory / f"program-lark-{lark.__version__}-{kind}.cache")
+    if directory is not None:  # Lark checks the grammar's hash inside the file before use
+        kind = "childless" if childless else "trees"
+        options["cache"] = str(directory / f"program-lark-{lark.__version__}-{kind}.cache")
     try:  # Lark carries on if it cannot write the cache
-        return lark.Lark(grammar, cache=cache_file, **options)
-    except OSError:
+        return lark.Lark(grammar, **options)
+    except OSError:  # nor read it
+        options.pop("cache", None)
         return lark.Lark(grammar, **options)
 
 

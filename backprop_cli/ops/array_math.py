@@ -50,7 +50,7 @@ def _mallopt() -> Any:
 
     try:
         return ctypes.CDLL(None).mallopt  # the process's own C library
-    except (OSError, AttributeError):  # not glibc (macOS, Windows)
+    except (OSError, AttributeError, TypeError):  # no mallopt (macOS); no CDLL(None) (Windows)
         return None
 
 

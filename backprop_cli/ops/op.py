@@ -79,7 +79,7 @@ class Op:
         return self.template.startswith(self.name + "(")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # a rule is itself: ROW_BY_ROW by identity
 class BatchRule:
     """An array op over a batch of rows; `flags` says which inputs carry the leading row axis."""
 
