@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from backprop_cli.core.errors import Span
@@ -34,6 +34,9 @@ class Graph:
     # Names the program computes (not inputs), for messages about bindings.
     computed: dict[str, int]
     arrays: bool = False  # it has array operations (@, sum, ...): it runs on NumPy
+    # For constants computed while parsing (cos(pi/2)): the rounding error their value may
+    # carry, so output for people can show a residue such as 6.123e-17 as the 0 it stands for.
+    rounding: dict[int, float] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[Node]:

@@ -149,3 +149,25 @@ def _option_words(params: list[click.Parameter]) -> dict[str, bool]:
             for word in [*param.opts, *param.secondary_opts]:
                 words[word] = takes_value
     return words
+
+
+class Precision(click.ParamType):  # type: ignore[type-arg]  # generic in newer click only
+    """--precision: significant digits from 1 to 17, or `exact` for the shortest round-trip."""
+
+    name = "precision"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "exact":
+            return None
+        if text.isdigit() and 1 <= int(text) <= 17:
+            return int(text)
+        self.fail(f"{value!r} is not a number of digits from 1 to 17, nor 'exact'", param, ctx)
+
+
+PRECISION_HELP = (
+    "Significant digits where people read (text, diagrams, Markdown): 1 to 17, or 'exact' "
+    "for every digit. json, jsonl and csv are always exact."
+)

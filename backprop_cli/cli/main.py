@@ -13,13 +13,13 @@ from typing import Any, NoReturn
 import click
 
 from backprop_cli import __version__
-from backprop_cli.cli.command import BackpropCommand, complete_path
+from backprop_cli.cli.command import PRECISION_HELP, BackpropCommand, Precision, complete_path
 from backprop_cli.cli.program_io import DATA_FORMATS, load, write
 from backprop_cli.core.errors import BackpropError, UsageError
 from backprop_cli.engines.run import evaluate
 from backprop_cli.inputs.bindings import unbound_inputs
 from backprop_cli.render import FORMATS, renderer, structure_renderer
-from backprop_cli.render.options import RenderOptions
+from backprop_cli.render.options import DEFAULT_PRECISION, RenderOptions
 from backprop_cli.render.output_file import check_output, write_output
 
 EPILOG = """\b
@@ -86,9 +86,11 @@ class _Command(BackpropCommand):
 )
 @click.option(
     "--precision",
-    type=click.IntRange(1, 17),
-    metavar="N",
-    help="Significant digits in text output (default: shortest exact form).",
+    type=Precision(),
+    default=str(DEFAULT_PRECISION),
+    show_default=True,
+    metavar="N|exact",
+    help=PRECISION_HELP,
 )
 @click.option(
     "--color/--no-color",

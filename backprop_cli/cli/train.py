@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from backprop_cli.cli.command import BackpropCommand, complete_path
+from backprop_cli.cli.command import PRECISION_HELP, BackpropCommand, Precision, complete_path
 from backprop_cli.cli.program_io import DATA_FORMATS, load, write
 from backprop_cli.core.errors import BackpropError
+from backprop_cli.render.options import DEFAULT_PRECISION
 from backprop_cli.training.optimizers import OPTIMIZERS
 
 EPILOG = """\b
@@ -69,7 +70,14 @@ error, 130 interrupted by Ctrl-C (the parameters reached are still printed).
 )
 @click.option("--chart/--no-chart", default=True, help="text: the loss curve, drawn in text.")
 @click.option("--progress/--no-progress", default=None, help="Default: on a terminal.")
-@click.option("--precision", type=click.IntRange(1, 17), metavar="N")
+@click.option(
+    "--precision",
+    type=Precision(),
+    default=str(DEFAULT_PRECISION),
+    show_default=True,
+    metavar="N|exact",
+    help=PRECISION_HELP,
+)
 def train(program: str, bindings: tuple[str, ...], **options: Any) -> None:
     """Minimise PROGRAM's output by gradient descent on the inputs that --wrt names.
 

@@ -9,6 +9,7 @@ from backprop_cli.core.errors import EvaluationError, ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
 from backprop_cli.graph import Graph, Node
 from backprop_cli.language import folding
+from backprop_cli.language.rounding import Rounding
 from backprop_cli.ops.op import ARITH_ERRORS, Op
 from backprop_cli.ops.table import (
     CONST,
@@ -46,6 +47,7 @@ class GraphBuilder:
         self.first_use: dict[str, int] = {}  # name -> offset of its first use
         self.last: Handle | None = None
         self.arrays = False  # an array operation was seen: the program runs on NumPy
+        self.rounding = Rounding()  # error bounds of folded constants, for output to people
 
     # --- statements ---------------------------------------------------------
 
@@ -60,6 +62,7 @@ class GraphBuilder:
         node_id, value, start, end = handle
         if node_id == _FOLDED:  # a constant right side makes an input with a default
             node_id = self._append(INPUT, (), str(name), value, name.start_pos, end)
+            self.rounding.place(value, node_id)
         elif self.nodes[node_id].name is None and self.nodes[node_id].op != CONST:
             self.nodes[node_id] = self.nodes[node_id]._replace(name=str(name))
             self.computed[str(name)] = node_id
@@ -213,12 +216,14 @@ class GraphBuilder:
             text = self.source.snippet(start, end)
             message = f"{op.failure(args, error)} in {text}"
             raise EvaluationError(message, Span(self.source, start, end))
-        return float(value)
+        return self.rounding.folded(op, args, float(value))
 
     def _materialize(self, handle: Handle) -> int:
         if handle[0] != _FOLDED:
             return handle[0]
-        return self._append(CONST, (), None, handle[1], handle[2], handle[3])
+        node_id = self._append(CONST, (), None, handle[1], handle[2], handle[3])
+        self.rounding.place(handle[1], node_id)
+        return node_id
 
     def _append(
         self,
@@ -243,7 +248,9 @@ class GraphBuilder:
                 "empty program: nothing to evaluate", hint="write an expression such as (x+y)*z"
             )
         output = self._materialize(self.last)
-        return Graph(self.nodes, output, self.source, self.computed, self.arrays)
+        return Graph(
+            self.nodes, output, self.source, self.computed, self.arrays, self.rounding.placed
+        )
 
 
 def _power(exponent: Handle) -> Op:

@@ -28,12 +28,25 @@ _MODULES = {
     "markdown": "backprop_cli.render.markdown",
 }
 FORMATS = tuple(_MODULES)
+# Formats people read: numbers rounded to RenderOptions.precision, rounding residues shown as 0.
+# The others (json, jsonl, csv) are read by programs and stay exact.
+FOR_PEOPLE = frozenset({"text", "mermaid", "dot", "markdown", "html", "latex"})
 
 
 def renderer(name: str) -> Renderer:
-    """The render function of a format."""
-    module = importlib.import_module(_MODULES[name])
-    return module.render  # type: ignore[no-any-return]
+    """The render function of a format; for people, it shows rounding residues as 0."""
+    render: Renderer = importlib.import_module(_MODULES[name]).render
+    if name not in FOR_PEOPLE:
+        return render
+
+    def render_for_people(evaluation: Evaluation, options: RenderOptions) -> str:
+        if options.precision is not None:
+            from backprop_cli.render.residues import without_residues
+
+            evaluation = without_residues(evaluation)
+        return render(evaluation, options)
+
+    return render_for_people
 
 
 def structure_renderer(name: str) -> StructureRenderer | None:

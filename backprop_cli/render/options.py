@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# About four digits: what a person compares and copies (0.56, not 0.5599999999999999).
+DEFAULT_PRECISION = 4
+
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     """Choices the command line makes for a renderer."""
 
-    precision: int | None = None  # significant digits; None: shortest round-trip
+    # Significant digits in formats people read; None: every number exact (shortest round-trip).
+    precision: int | None = DEFAULT_PRECISION
     color: bool = False
     width: int = 100
     gradients: bool = True  # diagrams: draw the backward pass

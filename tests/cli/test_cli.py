@@ -268,11 +268,15 @@ def test_missing_program_is_a_usage_error() -> None:
 
 
 def test_precision() -> None:
-    full = invoke(*NEURON).stdout
+    exact = invoke(*NEURON, "--precision", "exact").stdout
+    default = invoke(*NEURON).stdout
     short = invoke(*NEURON, "--precision", "3").stdout
-    assert full.splitlines()[-1] == f"g = {1 / (1 + math.exp(-1.0))!r}"
+    assert exact.splitlines()[-1] == f"g = {1 / (1 + math.exp(-1.0))!r}"
+    assert default.splitlines()[-1] == "g = 0.7311"  # about four digits where people read
     assert short.splitlines()[-1] == "g = 0.731"
     assert "  w0           2       -0.197" in short.splitlines()
+    json_out = invoke(*NEURON, "--format", "json").stdout  # programs read it: always exact
+    assert repr(1 / (1 + math.exp(-1.0))) in json_out
 
 
 def test_help_and_version() -> None:

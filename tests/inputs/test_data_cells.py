@@ -110,7 +110,7 @@ def test_bad_cell_fails_its_row(
         assert message in rows[1] and rows[1].startswith("1,,,")
         assert rows[2] == "2,0.6931471805599453,0.5,"
     else:
-        assert "error" in out and "0.6931471805599453" in out
+        assert "error" in out and "0.6931" in out  # rounded where people read
 
 
 @pytest.mark.parametrize(("kind", "text", "message"), BAD_CELLS[:4])

@@ -187,7 +187,9 @@ def test_text_table_of_rows(tmp_path: Path) -> None:
     path.write_text(BAD_CSV, encoding="utf-8")
     out = run(["log(x) * y", "--data", str(path), "--no-color"])[1]
     assert out.splitlines()[0].split() == ["row", "value", "gradients"]
-    assert out.splitlines()[1].split() == [
+    assert out.splitlines()[1].split() == ["1", "2.079", "x:", "1.5,", "y:", "0.6931"]
+    exact = run(["log(x) * y", "--data", str(path), "--no-color", "--precision", "exact"])[1]
+    assert exact.splitlines()[1].split() == [
         "1",
         "2.0794415416798357",
         "x:",

@@ -23,7 +23,8 @@ from backprop_cli.cli.main import main
 from backprop_cli.ops.arrays import ARRAY_OPS
 from backprop_cli.render import json_out
 from backprop_cli.render.diagram import SHOWN_ELEMENTS, Diagram, build
-from backprop_cli.render.options import RenderOptions
+from backprop_cli.render.options import DEFAULT_PRECISION, RenderOptions
+from backprop_cli.render.residues import without_residues
 
 Golden = Callable[[str, str], None]
 EXTENSIONS = {"text": "txt", "json": "json", "mermaid": "mmd", "dot": "dot", "markdown": "md"}
@@ -50,7 +51,7 @@ HOSTILE = "end = [1, 2]; graph = [[1, 2], [3, -4]]; λ_1 = 0.5; sum(graph @ end)
 
 @dataclass(frozen=True)
 class Case:
-    """A program, its bindings as Python values, and --precision if any."""
+    """A program, its bindings as Python values, and --precision (None: the default)."""
 
     program: str
     values: dict[str, Any]
@@ -65,8 +66,9 @@ class Case:
     def diagram(self) -> Diagram:
         """The Diagram the CLI draws for it."""
         graph = parse(self.program)
-        evaluation = evaluate(graph, self.values)
-        return build(graph, evaluation, RenderOptions(precision=self.precision))
+        evaluation = without_residues(evaluate(graph, self.values))  # as the CLI shows it
+        precision = DEFAULT_PRECISION if self.precision is None else self.precision
+        return build(graph, evaluation, RenderOptions(precision=precision))
 
 
 CASES: dict[str, Case] = {
