@@ -164,7 +164,7 @@ class Precision(click.ParamType):  # type: ignore[type-arg]  # generic in newer 
             return None
         if text.isdigit() and 1 <= int(text) <= 17:
             return int(text)
-        self.fail(f"{value!r} is not a number of digits from 1 to 17, nor 'exact'", param, ctx)
+        self.fail(f"{value!r}: give 1 to 17 digits, or 'exact'", param, ctx)
 
 
 PRECISION_HELP = (

@@ -152,7 +152,7 @@ def test_output_option_still_writes_its_file(tmp_path: Path) -> None:
         (("x", "-o"), "option -o needs a value"),
         (
             ("x", "--precision", "0"),
-            "invalid value for --precision: '0' is not a number of digits from 1 to 17, nor 'exact'",
+            "invalid value for --precision: '0': give 1 to 17 digits, or 'exact'",
         ),
         (("--data", "points.csv"), "missing argument PROGRAM (or give --file FILE)"),
         (
