@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from backprop_cli.core.errors import Span
@@ -34,6 +34,9 @@ class Graph:
     # Names the program computes (not inputs), for messages about bindings.
     computed: dict[str, int]
     arrays: bool = False  # it has array operations (@, sum, ...): it runs on NumPy
+    # Where the constant parts of an operation stand, by node id: the indices of v[i, j], for
+    # an error with its caret at the index at fault.
+    parts: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[Node]:
@@ -44,6 +47,14 @@ class Graph:
         """Where a node's expression stands in the source."""
         node = self.nodes[node_id]
         return Span(self.source, node.start, node.end)
+
+    def part_span(self, node_id: int, item: int) -> Span:
+        """Where the node's constant part `item` stands (the whole node if it has none)."""
+        parts = self.parts.get(node_id, ())
+        if not parts:
+            return self.span(node_id)
+        start, end = parts[min(item, len(parts) - 1)]
+        return Span(self.source, start, end)
 
     def text(self, node_id: int) -> str:
         """The source text of a node's expression, shortened when long."""
