@@ -134,8 +134,7 @@ def index_shape(indices: tuple[int, ...]) -> Callable[[Shape], Shape]:
         if len(indices) > len(a):
             axes = f"{len(a)} axis" + ("" if len(a) == 1 else "es")
             raise IndexRangeError(
-                f"{len(indices)} indices for an array of shape {shape_text(a)}, which has {axes}",
-                len(a),
+                f"{len(indices)} indices for an array of {axes} (shape {shape_text(a)})", len(a)
             )
         for item, (index, size) in enumerate(zip(indices, a)):
             if not -size <= index < size:

@@ -6,6 +6,7 @@ the upstream gradient into zeros of the array's shape, as PyTorch's index backwa
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from backprop_cli.core.shapes import index_shape
@@ -14,6 +15,7 @@ from backprop_cli.ops.batch_axis import number
 from backprop_cli.ops.op import BatchRule, Op, no_partials
 
 
+@cache  # one op for each index, as ops are compared by identity
 def index_op(indices: tuple[int, ...]) -> Op:
     """The op that takes item `indices` of its one input (negative: from the end)."""
     written = ", ".join(map(str, indices))
