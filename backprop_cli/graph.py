@@ -37,6 +37,9 @@ class Graph:
     # For constants computed while parsing (cos(pi/2)): the rounding error their value may
     # carry, so output for people can show a residue such as 6.123e-17 as the 0 it stands for.
     rounding: dict[int, float] = field(default_factory=dict)
+    # Where the constant parts of an operation stand, by node id: the indices of v[i, j], for
+    # an error with its caret at the index at fault.
+    parts: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[Node]:
@@ -47,6 +50,14 @@ class Graph:
         """Where a node's expression stands in the source."""
         node = self.nodes[node_id]
         return Span(self.source, node.start, node.end)
+
+    def part_span(self, node_id: int, item: int) -> Span:
+        """Where the node's constant part `item` stands (the whole node if it has none)."""
+        parts = self.parts.get(node_id, ())
+        if not parts:
+            return self.span(node_id)
+        start, end = parts[min(item, len(parts) - 1)]
+        return Span(self.source, start, end)
 
     def text(self, node_id: int) -> str:
         """The source text of a node's expression, shortened when long."""

@@ -115,3 +115,34 @@ def cross_entropy_shape(logits: Shape, target: Shape) -> Shape:
             f" or probabilities of shape {shape_text(logits)}"
         )
     return ()
+
+
+class IndexRangeError(ShapeError):
+    """An index that does not fit the array: `item` says which of v[i, j] it is."""
+
+    def __init__(self, message: str, item: int) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+def index_shape(indices: tuple[int, ...]) -> Callable[[Shape], Shape]:
+    """v[i] drops the first axis, A[i, j] the first two; an index counts from the end if < 0."""
+
+    def rule(a: Shape) -> Shape:
+        if not a:
+            raise IndexRangeError("a number has no items to index", 0)
+        if len(indices) > len(a):
+            axes = f"{len(a)} axis" + ("" if len(a) == 1 else "es")
+            raise IndexRangeError(
+                f"{len(indices)} indices for an array of {axes} (shape {shape_text(a)})", len(a)
+            )
+        for item, (index, size) in enumerate(zip(indices, a)):
+            if not -size <= index < size:
+                raise IndexRangeError(
+                    f"index {index} is out of range for axis {item} of size {size}"
+                    f" (shape {shape_text(a)})",
+                    item,
+                )
+        return a[len(indices) :]
+
+    return rule

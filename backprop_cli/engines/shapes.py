@@ -10,7 +10,7 @@ import numpy as np
 
 from backprop_cli.core.errors import EvaluationError
 from backprop_cli.core.limits import MAX_ELEMENTS
-from backprop_cli.core.shapes import Shape, ShapeError, broadcast, shape_text
+from backprop_cli.core.shapes import IndexRangeError, Shape, ShapeError, broadcast, shape_text
 from backprop_cli.graph import Graph, Node
 from backprop_cli.ops.table import CONST, INPUT
 
@@ -46,6 +46,9 @@ def _shape_of(graph: Graph, node: Node, operands: list[Shape]) -> Shape:
     op = node.op
     try:
         return op.shape(*operands) if op.shape else broadcast(*operands)
+    except IndexRangeError as error:  # the caret at the index at fault
+        message = f"{error} in {graph.text(node.id)}"
+        raise EvaluationError(message, graph.part_span(node.id, error.item)) from None
     except ShapeError as error:
         message = f"shape mismatch in {graph.text(node.id)}: {error}"
         raise EvaluationError(message, graph.span(node.id)) from None

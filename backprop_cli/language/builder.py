@@ -18,7 +18,6 @@ from backprop_cli.ops.table import (
     OPS,
     POW_CONSTANT_EXPONENT,
     function,
-    functions,
 )
 
 if TYPE_CHECKING:  # tokens come from lalr.py or, on the syntax-error path, as Lexeme
@@ -48,11 +47,57 @@ class GraphBuilder:
         self.last: Handle | None = None
         self.arrays = False  # an array operation was seen: the program runs on NumPy
         self.rounding = Rounding()  # error bounds of folded constants, for output to people
+        self.parts: dict[int, tuple[tuple[int, int], ...]] = {}  # spans of v[i, j]'s indices
+        self.definition: Handle | None = None  # f(x, y) = …, which must be the last statement
 
     # --- statements ---------------------------------------------------------
 
     def start(self, *statements: Handle) -> None:
         self.last = statements[-1] if statements else None
+        if self.definition is not None and self.last is not self.definition:
+            start = self.definition[2]
+            raise ProgramSyntaxError(
+                "a definition such as f(x) = … names the output: it must be the last statement",
+                Span(self.source, start, self.source.text.find("(", start)),
+            )
+
+    def define(self, name: Lexeme, lpar: Lexeme, *rest: Any) -> Handle:
+        # f(x, y) = body: the parameters were reduced as names before the body, so they are
+        # inputs in their order; other names the body uses are inputs too (w in f(x) = w*x).
+        *parameters, _rpar, body = rest
+        if function(str(name)) is not None:
+            raise ProgramSyntaxError(
+                f"{name} is a function: name the output otherwise", self._span(name)
+            )
+        if self.definition is not None:
+            where = self.source.where(self.definition[2])
+            message = f"the output is already defined {where}: a program defines one output"
+            raise ProgramSyntaxError(message, self._span(name))
+        seen: set[str] = set()
+        for parameter in parameters:
+            self._check_parameter(parameter, seen)
+        if body[0] == _FOLDED:  # f(x) = 3: the output is the constant, named f
+            node_id = self._append(CONST, (), str(name), body[1], body[2], body[3])
+            body = (node_id, body[1], body[2], body[3])
+        node_id, value, _, end = self.assign(name, body)
+        self.definition = (node_id, value, name.start_pos, end)
+        return self.definition
+
+    def _check_parameter(self, handle: Handle, seen: set[str]) -> None:
+        span = Span(self.source, handle[2], handle[3])
+        text = self.source.text[handle[2] : handle[3]]
+        if not text.isidentifier():
+            raise ProgramSyntaxError("a parameter is a name, such as x", span)
+        if text in seen:
+            raise ProgramSyntaxError(f"{text} is a parameter twice", span)
+        seen.add(text)
+        if handle[0] == _FOLDED:  # pi or e, which name their numbers unless bound
+            message = f"{text} is the constant {text} here: a parameter needs a name of its own"
+            raise ProgramSyntaxError(message, span, hint=f"or bind {text}=… on the command line")
+        if self.nodes[handle[0]].op != INPUT:
+            where = self.source.where(self.nodes[handle[0]].start)
+            message = f"{text} is computed {where}: a parameter is an input"
+            raise ProgramSyntaxError(message, span)
 
     def output(self, handle: Handle) -> Handle:
         return handle
@@ -120,6 +165,24 @@ class GraphBuilder:
 
         return self._apply(STACK, items, span.start, span.end)
 
+    def index(self, handle: Handle, lsqb: Lexeme, *rest: Any) -> Handle:
+        *items, rsqb = rest
+        from backprop_cli.ops.indexing import index_op  # array ops only for programs with arrays
+
+        op = index_op(tuple(self._whole_number(item) for item in items))
+        result = self._apply(op, (handle,), handle[2], rsqb.end_pos)
+        self.parts[result[0]] = tuple((item[2], item[3]) for item in items)
+        return result
+
+    def _whole_number(self, handle: Handle) -> int:
+        node_id, value, start, end = handle
+        if node_id != _FOLDED or type(value) is not float or not value.is_integer():
+            raise ProgramSyntaxError(
+                "an index must be a constant whole number such as 0 or -1",
+                Span(self.source, start, end),
+            )
+        return int(value)
+
     def call(self, name: Lexeme, lpar: Lexeme, *rest: Any) -> Handle:
         *arguments, rpar = rest
         op = self._function(name, len(arguments), rpar)
@@ -142,9 +205,10 @@ class GraphBuilder:
     def _function(self, name: Lexeme, count: int, rpar: Lexeme) -> Op:
         op = function(str(name))
         if op is None:
-            raise ProgramSyntaxError(
-                f"unknown function {name}()", self._span(name), hint=_suggest_function(str(name))
-            )
+            from backprop_cli.language.messages import suggest_function  # loads Lark: errors only
+
+            hint = suggest_function(str(name), self.names.keys() | self.bound)
+            raise ProgramSyntaxError(f"unknown function {name}()", self._span(name), hint=hint)
         if count != op.arity and not (op.axis_of and count == op.arity + 1):
             wanted = f"{op.arity} argument" + ("s" if op.arity != 1 else "")
             raise ProgramSyntaxError(
@@ -249,7 +313,13 @@ class GraphBuilder:
             )
         output = self._materialize(self.last)
         return Graph(
-            self.nodes, output, self.source, self.computed, self.arrays, self.rounding.placed
+            self.nodes,
+            output,
+            self.source,
+            self.computed,
+            self.arrays,
+            rounding=self.rounding.placed,
+            parts=self.parts,
         )
 
 
@@ -262,12 +332,3 @@ def _power(exponent: Handle) -> Op:
 def _usage(op: Op) -> str:
     usage = op.template.format("a", "b") if op.axis_of is None else f"{op.name}(a)"
     return usage + (f" or {op.name}(a, axis)" if op.axis_of else "")
-
-
-def _suggest_function(name: str) -> str:
-    import difflib  # only for this message: not on every start
-
-    close = difflib.get_close_matches(name.lower(), sorted(functions()), n=1)
-    if close:
-        return f"did you mean {close[0]}()?"
-    return "functions: " + ", ".join(sorted(functions()))

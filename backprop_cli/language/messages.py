@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import cast
 
 import lark
 
 from backprop_cli.core.errors import ProgramSyntaxError, Span
 from backprop_cli.core.source import Source
-from backprop_cli.ops.table import function
+from backprop_cli.ops.table import function, functions
 
 # Terminal names of grammar/program.lark, in words.
 _WORDS = {
@@ -45,12 +46,19 @@ def describe_unexpected(error: lark.UnexpectedInput, source: Source) -> ProgramS
     token = error.token
     start = _offset(token, source)
     found = _found(token)
-    hint = "expected " + _either(error.expected)
+    hint = "expected " + _either(_expected(error))
     previous = _previous_type(error)
     end = start + max(1, len(str(token)))
     if previous in _OPERAND_ENDS and token.type in _OPERAND_STARTS:
         hint = _missing_operator_hint(_previous_text(error), str(token), source.text[end:])
     return ProgramSyntaxError(f"unexpected {found}", Span(source, start, end), hint)
+
+
+def _expected(error: lark.UnexpectedToken) -> set[str]:
+    # What the parser accepts, tried token by token: the lexer's view (error.expected) misses
+    # the end of the program after `sin(x)`, a state that also awaits the `=` of f(x) = ….
+    state = getattr(error, "interactive_parser", None)
+    return set(state.accepts()) if state is not None else set(error.expected)
 
 
 def _missing_operator_hint(before: str, after: str, rest: str) -> str:
@@ -122,3 +130,58 @@ def _previous_text(error: lark.UnexpectedToken) -> str:
     if isinstance(last, lark.Token):
         return str(last)
     return "…"
+
+
+# Names that tutorials and other tools give to functions this language spells otherwise.
+_SYNONYMS = {
+    "ln": "log",
+    "σ": "sigmoid",
+    "sigma": "sigmoid",
+    "logistic": "sigmoid",
+    "sig": "sigmoid",
+    "exponent": "exp",
+    "exponential": "exp",
+    "expo": "exp",
+    "root": "sqrt",
+    "squareroot": "sqrt",
+    "power": "pow",
+    "absolute": "abs",
+    "maximum": "max",
+    "minimum": "min",
+    "average": "mean",
+    "avg": "mean",
+}
+# Functions the language lacks, with how to write them.
+_WRITTEN = {
+    "sqr": "write x^2 for a square, or sqrt(x) for a square root",
+    "square": "write x^2",
+    "log10": "log is the natural logarithm: write log(x)/log(10)",
+    "log2": "log is the natural logarithm: write log(x)/log(2)",
+    "softplus": "write log1p(exp(x))",
+}
+
+
+def suggest_function(name: str, variables: Collection[str]) -> str:
+    """The hint for an unknown function: its spelling here, a product, or the whole list."""
+    lowered = name.lower()
+    if lowered in _WRITTEN:
+        return _WRITTEN[lowered]
+    if lowered in _SYNONYMS:
+        return f"did you mean {_SYNONYMS[lowered]}()?"
+    if name in variables:  # x(y + 1)
+        return f"{name} is a variable, not a function: for a product write {name}*(…)"
+    close = _close_function(lowered)
+    if close:
+        return f"did you mean {close}()?"
+    return "functions: " + ", ".join(sorted(functions()))
+
+
+def _close_function(name: str) -> str | None:
+    import difflib  # only for this message: not on every start
+
+    known = sorted(functions())
+    for candidate in known:  # letters swapped, as in tahn or sigmiod
+        if sorted(candidate) == sorted(name):
+            return candidate
+    close = difflib.get_close_matches(name, known, n=1)
+    return close[0] if close else None

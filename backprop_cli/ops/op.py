@@ -60,6 +60,7 @@ class Op:
     needs_arrays: bool = False  # only arrays make sense of it: the program runs on NumPy
     axis_of: Callable[[int | None], Op] | None = None  # the op over one axis: sum(A, 0)
     axis: int | None = None  # the axis an axis_of op works along (None: every axis)
+    index: tuple[int, ...] | None = None  # the item an index op takes: (1, 2) for A[1, 2]
     variant: str = ""  # a faster form of the op for a special case, such as a constant exponent
 
     @property

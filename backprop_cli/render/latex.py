@@ -14,7 +14,7 @@ from backprop_cli.render.derivation import Line
 # The ² of a rule such as 1 - out² and the ᵀ of hᵀ are not part of the name.
 _WORD = r"(?:(?![²ᵀ])\w)+"
 _TOKEN = re.compile(
-    r"(?P<words> broadcast to )"
+    r"(?P<words> broadcast to | at |, 0 elsewhere)"
     rf"|∂(?P<of>{_WORD})/∂(?P<wrt>{_WORD})"
     r"|(?P<number>\d[\d.]*(?:e[+-]?\d+)?)"
     rf"|(?P<call>{_WORD})\("
@@ -52,8 +52,9 @@ def expression(text: str) -> str:
     pieces: list[str] = []
     done, start = 0, text.find("[")
     while start >= 0:
-        # After `)` a bracket is an index, as in (∂J/∂x)[0], the share of an array's item.
-        found = None if text[start - 1 : start] == ")" else _array_at(text, start)
+        # After `)`, `]` or a name a bracket is an index: (∂J/∂x)[0], [1, 2][0], v[0].
+        before = text[start - 1 : start]
+        found = None if before in (")", "]") or before.isalnum() else _array_at(text, start)
         if found is None:  # a bracket that opens no array: [z > 0]
             start = text.find("[", start + 1)
             continue

@@ -483,7 +483,23 @@ ELEMENTWISE: list[tuple[str, str, dict[str, Any], Reference]] = [
     ("a ^ M", "sum(a ^ M)", {"a": [(), 0.5, 2], "M": S34}, lambda v: np.sum(v["a"] ** v["M"])),
 ]
 
-CASES = BROADCASTING + MATMUL + _reduction_cases() + LOSSES + ELEMENTWISE
+# Indexing with constant whole numbers: the gradient lands at the index, zeros elsewhere.
+INDEXING: list[tuple[str, str, dict[str, Any], Reference]] = [
+    ("v[0] * v", "sum(v[0] * v)", {"v": (4,)}, lambda v: v["v"][0] * np.sum(v["v"])),
+    ("v[-1] from the end", "v[-1] * v[1]", {"v": (3,)}, lambda v: v["v"][-1] * v["v"][1]),
+    ("A[1, 2] an item", "A[1, 2] ^ 2", {"A": S34}, lambda v: v["A"][1, 2] ** 2),
+    ("A[-1] a row", "sum(A[-1] * r)", {"A": S34, "r": (4,)}, lambda v: np.sum(v["A"][-1] * v["r"])),
+    ("A[2][1] chained", "tanh(A[2][1])", {"A": S34}, lambda v: np.tanh(v["A"][2, 1])),
+    (
+        "(W @ x)[1] of a product",
+        "sigmoid((W @ x)[1])",
+        {"W": S34, "x": (4,)},
+        lambda v: _sigmoid((v["W"] @ v["x"])[1]),
+    ),
+    ("T[0, 1] of three axes", "sum(T[0, 1])", {"T": (2, 3, 4)}, lambda v: np.sum(v["T"][0, 1])),
+]
+
+CASES = BROADCASTING + MATMUL + _reduction_cases() + LOSSES + ELEMENTWISE + INDEXING
 
 
 @pytest.mark.parametrize(
@@ -517,6 +533,7 @@ def test_every_array_operation_is_covered() -> None:
     for name in {op.name for op in [*OPS.values(), *ARRAY_OPS.values()]}:
         token = {"matmul": "@", **spelled}.get(name, name + "(")
         assert token in sources, f"no finite-difference case uses {name}"
+    assert "[0]" in sources, "no finite-difference case indexes an array"
 
 
 # --- non-differentiable points on arrays --------------------------------------------

@@ -14,6 +14,7 @@ from backprop_cli.engines.run import evaluate
 from backprop_cli.language.parser import parse
 from backprop_cli.ops.arrays import ARRAY_OPS, STACK
 from backprop_cli.ops.batch_axis import ROW_BY_ROW
+from backprop_cli.ops.indexing import index_op
 from backprop_cli.training.data import DataSet
 from backprop_cli.training.objective import Objective
 
@@ -46,22 +47,26 @@ CASES: list[tuple[str, dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] 
         {"x": (2,), "y": (3,), "X": (2, 2)},
         {"W": (3, 2), "c": ()},
     ),
+    ("J = (W @ x)[0] * x[-1] + sum(X[1] * W[0, 1])", {"x": (2,), "X": (2, 2)}, {"W": (3, 2)}),
 ]
 
 
+# Ops written with brackets, not called: [x1, x2] and v[0].
+BRACKETED = [STACK, index_op((0,))]
+
+
 def array_ops_with_batch_rules() -> set[str]:
-    ops = [*ARRAY_OPS.values(), STACK]
+    ops = [*ARRAY_OPS.values(), *BRACKETED]
     return {op.name for op in ops if op.batch is not ROW_BY_ROW}
 
 
 def test_every_array_op_declares_how_a_batch_of_rows_runs_through_it() -> None:
     # A missing rule would send a whole --data or train run row by row without a word.
-    missing = [op.name for op in [*ARRAY_OPS.values(), STACK] if op.batch is None]
+    missing = [op.name for op in [*ARRAY_OPS.values(), *BRACKETED] if op.batch is None]
     assert missing == []
 
 
 def test_every_batch_rule_has_a_case_here() -> None:
-    # STACK is written as brackets: [x1, x2].
     used = {op.name for program, _, _ in CASES for op in (n.op for n in parse(program).nodes)}
     assert array_ops_with_batch_rules() - used == set()
 

@@ -38,6 +38,8 @@ CORPUS = [
     "",
     "sin(cos(tan(tanh(exp(log(sqrt(x)))))))",
     "((((x))))",
+    "f(x, y) = x*y + y",
+    "g() = v[0] + A[1, -1][0] + (x)[2] + [1][0]",
 ]
 
 

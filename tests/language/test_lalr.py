@@ -54,9 +54,18 @@ PROGRAMS = [
     "((((x))))",
     "x",
     "3",
+    # The notation of tutorials: a definition names the output, brackets index.
+    "f(x, y) = x*y + y",
+    "s = sigmoid(y)\nf(x, y) = (x + s) / (x + y)^2",
+    "f(x) = w*x + b",
+    "f() = 3",
+    "sum(v[0] * v) + A[1, -1] + A[0][1] + (W @ v)[2] + [x, 2][0] + v [1]^2",
 ]
 
-ERRORS = ["", "x +", "2x", "(x", "x)", "x $ y", "f(x)", "max(x)", "x = 1; x = 2; x", "1/0", "1.2.3"]
+ERRORS = [
+    *["", "x +", "2x", "(x", "x)", "x $ y", "f(x)", "max(x)", "x = 1; x = 2; x", "1/0", "1.2.3"],
+    *["f(x) = x; 3", "f(2) = x", "v[0.5]", "v[x]", "v[]", "f(x)[0] = 1", "ln(x)"],
+]
 
 
 def _graph(run: object, text: str) -> tuple[object, ...]:
@@ -64,7 +73,7 @@ def _graph(run: object, text: str) -> tuple[object, ...]:
     builder = GraphBuilder(source, frozenset())
     run(source.text, builder)  # type: ignore[operator]
     graph = builder.finish()
-    return graph.nodes, graph.output, graph.computed
+    return graph.nodes, graph.output, graph.computed, graph.parts
 
 
 def _lark_graph(text: str) -> tuple[object, ...]:
@@ -72,7 +81,7 @@ def _lark_graph(text: str) -> tuple[object, ...]:
     builder = _lark_builder()(source, frozenset())
     _run_lark(source, builder)
     graph = builder.finish()
-    return graph.nodes, graph.output, graph.computed
+    return graph.nodes, graph.output, graph.computed, graph.parts
 
 
 @pytest.mark.parametrize("text", PROGRAMS)

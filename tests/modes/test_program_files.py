@@ -92,7 +92,7 @@ def test_jsonl_error_records(mixed: Path) -> None:
             "kind": "syntax error",
             "message": "unexpected character U+0000",
             "column": 2,
-            "hint": "expected '+', '-', '*', '/', '@', '^', '(', '=', ';' or a new line",
+            "hint": "expected '+', '-', '*', '/', '@', '^', '(', '[', '=', ';' or a new line",
         },
     }
     assert errors[0]["error"] == {

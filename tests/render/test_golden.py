@@ -21,6 +21,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "seed_001_program": ("x = -2; y = 5; z = -4; q = x + y; f = q * z",),
     "fan_out": ("b = a + a; c = b + b", "a=1"),
     "kinks_relu_max": ("relu(x - 1) + max(x, y)", "x=1", "y=1"),
+    "tutorial_index": ("f(v) = sum(v[0] * v)", "v=[1,2]"),
 }
 EXTENSIONS = {"text": "txt", "json": "json"}
 
