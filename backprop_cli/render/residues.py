@@ -69,11 +69,12 @@ class _ScalarResidues:
             errors.append(operation_error(node.op, args, value, [errors[i] for i in node.inputs]))
         return errors
 
-    def _local_error(self, step: Step) -> float:
-        """How far the step's local derivative moves when its node's inputs move by their error."""
+    def _local_error(self, step: Step, position: int) -> float:
+        """How far the step's local derivative moves when its node's inputs move by their error.
+
+        `position`: which of the node's operands the step is (x - x has two steps into x)."""
         node = self.graph.nodes[step.node]
         args = [self.values[i] for i in node.inputs]
-        position = node.inputs.index(step.input)
         moved = 0.0
         for j, i in enumerate(node.inputs):
             if self.errors[i] == 0.0:
@@ -93,8 +94,13 @@ class _ScalarResidues:
         trace = self.evaluation.trace
         grad_errors = [0.0] * len(self.values)
         steps: list[Step] = []
+        position, previous = -1, -1
         for step in trace.steps:  # from the output down: a node's upstream is complete first
-            local_error, upstream_error = self._local_error(step), grad_errors[step.node]
+            # A node's steps follow the order of its inputs, as derivation.py reads them.
+            position = -1 if step.node != previous else position
+            position = self.graph.nodes[step.node].inputs.index(step.input, position + 1)
+            previous = step.node
+            local_error, upstream_error = self._local_error(step, position), grad_errors[step.node]
             error = (
                 abs(step.upstream) * local_error
                 + upstream_error * abs(step.local)
