@@ -36,10 +36,6 @@ class Edge:
     position: int
     number: Callable[[Any], str]  # a number as the trace prints it
 
-    def times(self, text: str) -> str:
-        """`up · text`; the text alone where the upstream gradient is 1."""
-        return text if self.up == "1" else f"{self.up} · {text}"
-
 
 # What a scalar op's forward raises where it has no value: log(0), 1/0, exp(1000).
 ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)

@@ -35,7 +35,12 @@ def over_axes(text: str, axes: tuple[int, ...]) -> str:
         return text
     names = ", ".join(map(str, axes[:-1])) + f" and {axes[-1]}" if len(axes) > 1 else str(axes[0])
     operand = text if _atomic(text) else f"({text})"
-    return f"Σ over axis{'es' if len(axes) > 1 else ''} {names} of {operand}"
+    return f"Σ over {'axes' if len(axes) > 1 else 'axis'} {names} of {operand}"
+
+
+def times(edge: Edge, text: str) -> str:
+    """`up · text`, the text a factor; the text alone where the upstream gradient is 1."""
+    return text if edge.up == "1" else f"{edge.up} · {factor(text)}"
 
 
 def divided(text: str, count: int) -> str:
@@ -84,14 +89,14 @@ def cross_entropy(edge: Edge) -> str:
     values, t = edge.values
     rows = int(values.size // values.shape[-1])
     if edge.position == 1:
-        return edge.times(divided(f"-log_softmax({logits})", rows))
+        return times(edge, divided(f"-log_softmax({logits})", rows))
     if len(shape_of(t)) < len(values.shape):  # class indices, one rank below the logits
-        return edge.times(divided(f"softmax({logits}) - onehot({target})", rows))
+        return times(edge, divided(f"softmax({logits}) - onehot({target})", rows))
     sums = t.sum(axis=-1)
     if all(math.isclose(total, 1.0, rel_tol=1e-12) for total in sums.reshape(-1)):
-        return edge.times(divided(f"softmax({logits}) - {target}", rows))
+        return times(edge, divided(f"softmax({logits}) - {target}", rows))
     total = f"sum({target})" if t.ndim == 1 else f"(row sums of {target})"
-    return edge.times(divided(f"softmax({logits}) ⊙ {total} - {target}", rows))
+    return times(edge, divided(f"softmax({logits}) ⊙ {total} - {target}", rows))
 
 
 def mse(edge: Edge) -> str:
@@ -100,7 +105,7 @@ def mse(edge: Edge) -> str:
     full = tuple(max(pair) for pair in _aligned(*map(shape_of, edge.values)))
     count = math.prod(full)
     text = f"2({mine} - {other})" if count == 1 else f"2({mine} - {other})/{count}"
-    return over_axes(edge.times(text), summed_axes(full, shape_of(edge.values[edge.position])))
+    return over_axes(times(edge, text), summed_axes(full, shape_of(edge.values[edge.position])))
 
 
 def matmul(edge: Edge) -> str:
@@ -115,14 +120,14 @@ def matmul(edge: Edge) -> str:
 
 def dot(edge: Edge) -> str:
     """d dot(a, b)/da = b and d/db = a, times the upstream gradient."""
-    return edge.times(edge.names[1 - edge.position])
+    return times(edge, edge.names[1 - edge.position])
 
 
 def norm(edge: Edge) -> str:
     """a/‖a‖, and 0 at the zero array, where the norm has no gradient (PyTorch gives 0)."""
     if not _any(edge.values[0] != 0):
         return "0"
-    return edge.times(f"{edge.names[0]} / {edge.out}")
+    return times(edge, f"{edge.names[0]} / {edge.out}")
 
 
 def mean(axis: int | None) -> Writer:
@@ -142,7 +147,7 @@ def logsumexp(axis: int | None) -> Writer:
     def write(edge: Edge) -> str:
         a = edge.names[0]
         if axis is None:
-            return edge.times(f"exp({a} - {edge.out})")
+            return times(edge, f"exp({a} - {edge.out})")
         return f"{edge.up} broadcast to {a} ⊙ softmax({a}, {axis})"
 
     return write
