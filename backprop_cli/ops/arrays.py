@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_cli.core.shapes import dot_shape, matmul_shape, stack_shape
-from backprop_cli.ops import exact_products
+from backprop_cli.ops import exact_products, written
 from backprop_cli.ops.array_math import numpy_module, unbroadcast
 from backprop_cli.ops.batch_axis import Unbatchable, align_rows, number, row_rank, sum_back
 from backprop_cli.ops.losses import CROSS_ENTROPY, MSE
@@ -165,6 +165,7 @@ MATMUL = Op(
     partials=no_partials,
     template="{0} @ {1}",
     rules=("{up} · {1}ᵀ", "{0}ᵀ · {up}"),
+    written=written.matmul,
     vjp=_matmul_vjp,
     shape=matmul_shape,
     batch=BatchRule(forward=_matmul_rows, vjp=_matmul_rows_vjp),
@@ -178,6 +179,7 @@ DOT = Op(
     partials=no_partials,
     template="dot({0}, {1})",
     rules=("{up} · {1}", "{up} · {0}"),
+    written=written.dot,
     vjp=_dot_vjp,
     shape=dot_shape,
     batch=BatchRule(forward=_dot_rows, vjp=_dot_rows_vjp),
@@ -205,6 +207,7 @@ NORM = Op(
     partials=no_partials,
     template="norm({0})",
     rules=("{up} · {0} / {out}",),
+    written=written.norm,
     vjp=_norm_vjp,
     shape=lambda a: (),
     batch=BatchRule(forward=_norm_rows, vjp=_norm_rows_vjp),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backprop_cli.core.shapes import ShapeError, broadcast, cross_entropy_shape
+from backprop_cli.ops import written
 from backprop_cli.ops.array_math import logsumexp_of, numpy_module, unbroadcast
 from backprop_cli.ops.batch_axis import ROW_BY_ROW, align_rows, sum_back
 from backprop_cli.ops.op import BatchRule, Op, no_partials
@@ -93,6 +94,7 @@ MSE = Op(
     partials=no_partials,
     template="mse({0}, {1})",
     rules=("{up} · 2({0} - {1})/n", "{up} · 2({1} - {0})/n"),
+    written=written.mse,
     vjp=mse_vjp,
     shape=lambda a, b: (broadcast(a, b), ())[1],
     batch=BatchRule(forward=_mse_rows, vjp=_mse_rows_vjp),
@@ -106,6 +108,7 @@ CROSS_ENTROPY = Op(
     partials=no_partials,
     template="cross_entropy({0}, {1})",
     rules=("{up} · (softmax({0}) - {1})/n", "{up} · -log_softmax({0})/n"),
+    written=written.cross_entropy,
     vjp=cross_entropy_vjp,
     shape=cross_entropy_shape,
     # Targets of class indices or of probabilities, per row or shared: one row at a time.

@@ -23,6 +23,20 @@ JacobianVector = Callable[..., Any]
 # The arity of an op that takes any number of inputs, one per item: the array literal [x1, x2].
 VARIADIC = -1
 
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One edge of the trace as its rule is written: operands as shown and their values, the
+    op's output, the upstream gradient (`1` at the output) and the edge's operand position."""
+
+    names: tuple[str, ...]
+    values: tuple[Any, ...]
+    out: str
+    up: str
+    position: int
+    number: Callable[[Any], str]  # a number as the trace prints it
+
+
 # What a scalar op's forward raises where it has no value: log(0), 1/0, exp(1000).
 ARITH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
@@ -39,6 +53,9 @@ class Op:
     partials: Partials
     template: str
     rules: tuple[str, ...]
+    # Where the true local derivative depends on the operands (a tie, a constant exponent, class
+    # indices), the rule is written from the edge instead of from `rules`.
+    written: Callable[[Edge], str] | None = None
     domain: Callable[..., str] | None = None  # why forward failed on these inputs
     gate: str = ""  # the seeds' name for how the gate routes gradients
     kink: Kink | None = None  # a note when the inputs sit on a non-differentiable point

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from backprop_cli.core.shapes import reduced_shape, same_axis_shape
+from backprop_cli.ops import written
 from backprop_cli.ops.array_math import logsumexp_of, numpy_module, softmax_of
 from backprop_cli.ops.op import BatchRule, Op, no_partials
 
@@ -84,6 +85,7 @@ def _axis_op(
     rule: str,
     shape_rule: Callable[[Any], Callable[..., tuple[int, ...]]],
     default: int | None = None,
+    write: Callable[[Any], written.Writer] | None = None,
 ) -> Callable[[int | None], Op]:
     """The op over its default axis (None: every axis), and, through axis_of, over another."""
 
@@ -98,6 +100,7 @@ def _axis_op(
             partials=no_partials,
             template=f"{name}({shown})",
             rules=(rule,),
+            written=None if write is None else write(chosen),
             vjp=vjp,
             shape=shape_rule(chosen),
             needs_arrays=True,
@@ -147,12 +150,24 @@ ALONG_THE_ROWS = BatchRule(forward=_batch_forward, vjp=_batch_vjp)
 
 REDUCTIONS: dict[str, Callable[[int | None], Op]] = {
     "sum": _axis_op("sum", _sum, "{up} broadcast to {0}", reduced_shape),
-    "mean": _axis_op("mean", _mean, "{up} broadcast to {0} / n", reduced_shape),
-    "logsumexp": _axis_op("logsumexp", _logsumexp, "{up} ⊙ softmax({0})", reduced_shape),
+    "mean": _axis_op("mean", _mean, "{up} broadcast to {0} / n", reduced_shape, write=written.mean),
+    "logsumexp": _axis_op(
+        "logsumexp", _logsumexp, "{up} ⊙ softmax({0})", reduced_shape, write=written.logsumexp
+    ),
     "softmax": _axis_op(
-        "softmax", _softmax, "{out} ⊙ ({up} - Σ {up} ⊙ {out})", same_axis_shape, default=-1
+        "softmax",
+        _softmax,
+        "{out} ⊙ ({up} - Σ {up} ⊙ {out})",
+        same_axis_shape,
+        default=-1,
+        write=written.softmax,
     ),
     "log_softmax": _axis_op(
-        "log_softmax", _log_softmax, "{up} - softmax({0}) ⊙ Σ {up}", same_axis_shape, default=-1
+        "log_softmax",
+        _log_softmax,
+        "{up} - softmax({0}) ⊙ Σ {up}",
+        same_axis_shape,
+        default=-1,
+        write=written.log_softmax,
     ),
 }

@@ -6,6 +6,7 @@ import math
 from functools import cache
 from typing import Any
 
+from backprop_cli.ops import written
 from backprop_cli.ops.backends import SCALAR, numpy_backend
 from backprop_cli.ops.op import Forward, Kink, Mask, Op, Partials, leaf
 
@@ -82,7 +83,7 @@ def _zero_exponent_mask(a: Any, b: Any, out: Any) -> tuple[Any, None]:
 
 
 def _tie_note(a: float, b: float, out: float) -> str | None:
-    return "a tie: the gradient is split 0.5/0.5 (PyTorch's convention)" if a == b else None
+    return "a tie: the gradient is split half and half (PyTorch's convention)" if a == b else None
 
 
 def _zero_note(what: str) -> Kink:
@@ -165,6 +166,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             partials=_pow_partials(m),
             template="{0}^{1}",
             rules=("{1}·{0}^({1} - 1)", "{out}·log({0})"),
+            written=written.power,
             domain=_pow_domain,
             kink=_pow_note,
             mask=_zero_exponent_mask,
@@ -176,6 +178,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             partials=_constant_power_partials(m),
             template="{0}^{1}",
             rules=("{1}·{0}^({1} - 1)", "0"),
+            written=written.constant_power,
             domain=_pow_domain,
             kink=_constant_power_note,
             mask=_zero_exponent_mask,
@@ -283,6 +286,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             partials=_extremum_partials(m, 1.0),
             template="max({0}, {1})",
             rules=("[{0} > {1}]", "[{1} > {0}]"),
+            written=written.extremum(">"),
             kink=_tie_note,
             mask=_extremum_mask(1.0),
             gate="max gate: router",
@@ -294,6 +298,7 @@ def build_ops(m: Any) -> dict[str, Op]:
             partials=_extremum_partials(m, -1.0),
             template="min({0}, {1})",
             rules=("[{0} < {1}]", "[{1} < {0}]"),
+            written=written.extremum("<"),
             kink=_tie_note,
             mask=_extremum_mask(-1.0),
             gate="min gate: router",

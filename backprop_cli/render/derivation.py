@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from backprop_cli.core.numbers import format_number, parenthesized
-from backprop_cli.core.shapes import shape_label
+from backprop_cli.core.shapes import broadcast, shape_label
 from backprop_cli.engines.evaluation import Evaluation, Step
 from backprop_cli.graph import is_leaf
-from backprop_cli.ops.op import VARIADIC, Op
+from backprop_cli.ops.op import VARIADIC, Edge, Op
+from backprop_cli.ops.table import CONST
+from backprop_cli.ops.written import factor, over_axes, shape_of, summed_axes
 from backprop_cli.render.names import display_names
 
 
@@ -58,16 +60,22 @@ class Derivation:
             op = node.op
             symbolic = self._apply(op, [self.names[i] for i in node.inputs])
             operands = [values[i] for i in node.inputs]
-            # Large arrays are shown once, as the result, not again as operands.
+            # Large arrays are shown once, as the result, not again as operands; constants
+            # as written (e, pi), so a part that says no more than the symbolic one is left out.
+            shown = [self._operand(i, v) for i, v in zip(node.inputs, operands)]
             numeric = (
                 ()
                 if any(_size(v) > _SHOWN_OPERAND for v in operands)
-                else (self._apply(op, [self.number(v) for v in operands]),)
+                else (self._apply(op, shown),)
             )
+            numeric = () if numeric == (symbolic,) else numeric
             note = _shape_note(values[node.id])
             yield Line(
                 self.names[node.id], (symbolic,), numeric, self.number(values[node.id]), note
             )
+
+    def _operand(self, node_id: int, value: Any) -> str:
+        return self.names[node_id] if self.graph.nodes[node_id].op == CONST else self.number(value)
 
     def _apply(self, op: Op, operands: list[str]) -> str:
         if op.arity == VARIADIC:  # [a, b, c]: one {0} for all the items
@@ -119,7 +127,7 @@ class Derivation:
         upstream = parenthesized(self.number(step.upstream))
         symbolic: tuple[str, ...] = (f"{self.d(out, node)} · {self.d(node, wrt)}",)
         if rule != local:
-            symbolic += (f"{upstream} · {parenthesized(rule)}",)
+            symbolic += (f"{upstream} · {factor(rule)}",)
         # A masked edge passes 0: writing out inf · 0 would suggest NaN.
         numeric = () if step.masked else (f"{upstream} · {parenthesized(local)}",)
         return Line(self.d(out, wrt), symbolic, numeric, self.number(step.contribution), note)
@@ -133,19 +141,17 @@ class Derivation:
             symbolic = (rule,) if step.node == self.graph.output else (chain, rule)
             return Line(self.d(out, wrt), symbolic, (), self.number(step.contribution), note)
         times = "⊙" if _size(step.upstream) > 1 or _size(step.local) > 1 else "·"
+        # Broadcasting stretched this input: its gradient is the product summed back.
+        full = broadcast(shape_of(step.upstream), shape_of(step.local))
+        axes = summed_axes(full, shape_of(self.evaluation.values[step.input]))
         if step.node == self.graph.output:
             result = self.number(step.contribution)
-            return Line(self.d(out, wrt), (rule,) if rule != result else (), (), result, note)
-        symbolic = (chain, f"{self.d(out, node)} {times} {parenthesized(rule)}")
+            shown = over_axes(rule, axes)
+            return Line(self.d(out, wrt), (shown,) if shown != result else (), (), result, note)
+        symbolic = (chain, over_axes(_times(self.d(out, node), times, rule), axes))
         small = _size(step.upstream) <= _SHOWN_OPERAND and _size(step.local) <= _SHOWN_OPERAND
-        numeric = (
-            (
-                f"{parenthesized(self.number(step.upstream))} {times} "
-                f"{parenthesized(self.number(step.local))}",
-            )
-            if small
-            else ()
-        )
+        upstream, local = self.number(step.upstream), self.number(step.local)
+        numeric = (over_axes(_times(upstream, times, local), axes),) if small else ()
         return Line(self.d(out, wrt), symbolic, numeric, self.number(step.contribution), note)
 
     def _rule(self, node_id: int, position: int) -> str:
@@ -154,6 +160,12 @@ class Derivation:
         operands = [parenthesized(self.names[i]) for i in node.inputs]
         output = node_id == self.graph.output
         upstream = "1" if output else self.d(self.output_name, self.names[node_id])
+        if op.written is not None:
+            values = tuple(self.evaluation.values[i] for i in node.inputs)
+            edge = Edge(
+                tuple(operands), values, self.names[node_id], upstream, position, self.number
+            )
+            return op.written(edge)
         rule = op.rules[0 if op.arity == VARIADIC else position]  # stack: one rule for each item
         return rule.format(*operands, out=self.names[node_id], up=upstream, index=position)
 
@@ -175,6 +187,11 @@ class Derivation:
         """The seeds' name for how this node routes its gradient, if it has one."""
         op = self.graph.nodes[node_id].op
         return op.gate if isinstance(op, Op) else ""
+
+
+def _times(upstream: str, times: str, local: str) -> str:
+    """`upstream ⊙ local`; the upstream alone where the local derivative is 1."""
+    return upstream if local == "1" else f"{parenthesized(upstream)} {times} {factor(local)}"
 
 
 def _masked_note(node: str, wrt: str) -> str:

@@ -12,9 +12,10 @@ from backprop_cli.render.derivation import Line
 # punctuation (\\ \_ \{ \,), `*`, an `&` that starts an entity (`&amp;`), and a `_` that
 # could open emphasis.
 # The ² of a rule such as 1 - out² and the ᵀ of hᵀ are not part of the name.
-_WORD = r"(?:(?![²ᵀ])\w)+"
+_WORD = r"(?:(?![²ᵀ½])\w)+"
 _TOKEN = re.compile(
-    r"(?P<words> broadcast to | at |, 0 elsewhere)"
+    r"(?P<words> broadcast to | at |, 0 elsewhere|row sums of )"
+    r"|Σ over (?:axis|axes) (?P<axes>[\d, and]+) of "
     rf"|∂(?P<of>{_WORD})/∂(?P<wrt>{_WORD})"
     r"|(?P<number>\d[\d.]*(?:e[+-]?\d+)?)"
     rf"|(?P<call>{_WORD})\("
@@ -31,6 +32,8 @@ _OPERATORS = {
     "ᵀ": r"^{\top}",
     "⊙": r"\odot ",
     "…": r"\ldots ",
+    "½": r"\tfrac{1}{2}",
+    "Σ": r"\sum ",
 }
 _DIGITS = re.compile(r"(\D+?)(\d+)")
 
@@ -72,6 +75,8 @@ def _pieces(text: str) -> list[str]:
         value = match.group()
         if match["words"] is not None:
             pieces.append(rf"\text{{{value}}}")
+        elif match["axes"] is not None:  # the sum that undoes a broadcast: Σ over axis 0 of
+            pieces.append(rf"\sum_{{\text{{axis {match['axes']}}}}} ")
         elif match["of"] is not None:
             pieces.append(
                 rf"\frac{{\partial {name(match['of'])}}}{{\partial {name(match['wrt'])}}}"

@@ -7,7 +7,7 @@ from itertools import count
 
 from backprop_cli.core.numbers import format_number
 from backprop_cli.graph import Graph
-from backprop_cli.ops.table import CONST
+from backprop_cli.ops.table import CONST, CONSTANTS
 
 _INTERMEDIATE_LETTERS = "pqrstuvw"
 _OUTPUT_NAMES = ("g", "f", "h", "out")
@@ -24,10 +24,19 @@ def display_names(graph: Graph, precision: int | None = None) -> list[str]:
         elif node.id == graph.output:
             names.append(next(name for name in _output_names() if name not in taken))
         elif node.op == CONST:
-            names.append(format_number(0.0 if node.value is None else node.value, precision))
+            names.append(_constant_name(graph, node.id, precision))
         else:
             names.append(next(fresh))
     return names
+
+
+def _constant_name(graph: Graph, node_id: int, precision: int | None) -> str:
+    """`e` and `pi` as the program writes them; any other constant as its value."""
+    node = graph.nodes[node_id]
+    written = graph.source.text[node.start : node.end].strip()
+    if written in CONSTANTS and node.value == CONSTANTS[written]:
+        return written
+    return format_number(0.0 if node.value is None else node.value, precision)
 
 
 def _output_names() -> Iterator[str]:

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from backprop_cli.engines.evaluation import Evaluation
 from backprop_cli.render.derivation import Derivation, Line
+from backprop_cli.render.header import header_lines
 from backprop_cli.render.options import RenderOptions
 
 # As seed 001 draws them: forward values green, gradients red.
@@ -54,10 +55,8 @@ def render(evaluation: Evaluation, options: RenderOptions) -> str:
 
 
 def _print_header(console: Console, derivation: Derivation) -> None:
-    source = derivation.graph.source
-    console.print(
-        Text(source.snippet(0, len(source.text), limit=200), style=HEADING), soft_wrap=True
-    )
+    for line in header_lines(derivation.graph.source):
+        console.print(Text(line, style=HEADING), soft_wrap=True)
     inputs = derivation.inputs()
     if inputs:
         text = Text("  at ")
