@@ -11,6 +11,17 @@ from backprop_cli.render.derivation import Line
 # `[1, 2, 3, …, 8, 9, 10]`.
 _ELEMENT = re.compile(r"…|-?(?:\d[\d.]*(?:e[+-]?\d+)?|inf|nan)")
 Nested = list[Any]  # of element strings and Nested lists
+# The ² of a rule such as 1 - out² and the ᵀ of hᵀ are not part of the name.
+WORD = r"(?:(?![²ᵀ])\w)+"
+TOKEN = re.compile(
+    r"(?P<words> broadcast to )"
+    rf"|∂(?P<of>{WORD})/∂(?P<wrt>{WORD})"
+    r"|(?P<number>\d[\d.]*(?:e[+-]?\d+)?)"
+    rf"|(?P<call>{WORD})\("
+    rf"|(?P<name>{WORD})"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
 # A shape note of the derivation: `∈ ℝ^3`, `∈ ℝ^(3×2)`.
 _SIZE = re.compile(r"∈ ℝ\^\(?([\d×]+)\)?")
 _PARTIAL = re.compile(r"∂(\w+)/∂(\w+)")

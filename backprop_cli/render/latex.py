@@ -11,17 +11,6 @@ from backprop_cli.render.derivation import Line
 # LaTeX written here avoids what Markdown rewrites inside $$: a backslash before
 # punctuation (\\ \_ \{ \,), `*`, an `&` that starts an entity (`&amp;`), and a `_` that
 # could open emphasis.
-# The ² of a rule such as 1 - out² and the ᵀ of hᵀ are not part of the name.
-_WORD = r"(?:(?![²ᵀ])\w)+"
-_TOKEN = re.compile(
-    r"(?P<words> broadcast to )"
-    rf"|∂(?P<of>{_WORD})/∂(?P<wrt>{_WORD})"
-    r"|(?P<number>\d[\d.]*(?:e[+-]?\d+)?)"
-    rf"|(?P<call>{_WORD})\("
-    rf"|(?P<name>{_WORD})"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
 # A space ends a control word: 2·out must not become \cdotout.
 _OPERATORS = {
     "·": r"\cdot ",
@@ -32,6 +21,10 @@ _OPERATORS = {
     "⊙": r"\odot ",
     "…": r"\ldots ",
     "@": " ",  # a matrix product is written as juxtaposition: W x
+    "Σ": r"\sum ",
+    "−": "-",
+    "×": r"\times ",
+    "‖": r"\| ",
 }
 _DIGITS = re.compile(r"(\D+?)(\d+)")
 
@@ -54,14 +47,14 @@ _GREEK_WORDS = (  # noqa: SIM905  # one line of names reads better than 34 lines
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma"
     " tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
 ).split()
-_GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ", _GREEK_WORDS))
-_GREEK.update((word, word) for word in _GREEK_WORDS)
+GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ", _GREEK_WORDS))
+GREEK.update((word, word) for word in _GREEK_WORDS)
 
 
 def _word(text: str) -> str:
     """One word of a name: a letter as it is, a Greek letter's name as the letter."""
-    if text in _GREEK:
-        return rf"{{\{_GREEK[text]}}}"
+    if text in GREEK:
+        return rf"{{\{GREEK[text]}}}"
     if len(text) == 1 or not text.isalnum():
         return text  # `_x`, `x__y`: as written
     if not text.isascii():  # 变量: a word of text, which KaTeX and MathJax set as written
@@ -80,7 +73,7 @@ def expression(text: str) -> str:
 
 def _pieces(text: str) -> list[str]:
     pieces: list[str] = []
-    for match in _TOKEN.finditer(text):
+    for match in equations.TOKEN.finditer(text):
         value = match.group()
         if match["words"] is not None:
             pieces.append(rf"\text{{{value}}}")
