@@ -29,7 +29,7 @@ def test_environments_balance_and_the_document_is_whole() -> None:
     closed = re.findall(r"\\end\{(\w+\*?)\}", text)
     assert sorted(opened) == sorted(closed) and "aligned" in opened and "tabular" in opened
     displays = re.findall(r"^\\\[$", text, re.M), re.findall(r"^\\\]$", text, re.M)
-    assert len(displays[0]) == len(displays[1]) == 11 + 22  # 11 forward lines, 22 backward (2 fan-out sums)
+    assert len(displays[0]) == len(displays[1]) == 11 + 22  # 11 forward, 22 backward
     assert r"\cr" not in text  # LaTeX's own row end, \\, in matrices and aligned rows
     assert "‖" not in text  # the comments of the program are left out: pdflatex cannot set ‖
 
