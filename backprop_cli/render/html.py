@@ -30,7 +30,7 @@ svg.graph .name { font-weight: bold; }
 svg.graph .value { fill: #1a7f37; }
 svg.graph .grad { fill: #c62828; }
 .maths { overflow-x: auto; }
-.maths > div { margin: .6rem 0; }
+.maths > div { margin: .9rem 0; }
 /* Inline layout in a block of its own: a derivation reads down its left edge, not centred. */
 .maths math { display: inline math; math-style: normal; font-size: 1.1em; }
 mtable.rows mtd { math-style: normal; padding: .15em 0; }
@@ -41,7 +41,7 @@ mtable.array { margin: 0 .2em; padding: 0 .25em; border-inline: 1.5px solid;
     linear-gradient(currentColor, currentColor) bottom left / .3em 1.5px no-repeat,
     linear-gradient(currentColor, currentColor) top right / .3em 1.5px no-repeat,
     linear-gradient(currentColor, currentColor) bottom right / .3em 1.5px no-repeat; }
-mtable.array mtd { padding: .05em .4em; }
+mtable.array mtd { padding: .1em .5em; text-align: center; }
 table.gradients { border-collapse: collapse; }
 table.gradients th, table.gradients td { padding: .25rem .75rem; border-bottom: 1px solid #ddd; }
 table.gradients td.number { text-align: right; font-variant-numeric: tabular-nums; }
