@@ -32,6 +32,7 @@ Examples:
   backprop 'x = -2; y = 5; z = -4; q = x + y; f = q * z'
   backprop 'sigmoid(w0*x0 + w1*x1 + w2)' 'w0=2, x0=-1, w1=-3, x1=-2, w2=-3' --format json
   backprop @network.bp W1=0.5        # the program from a file ('-' reads stdin)
+  backprop @network.bp --format html -o network.html   # a page for any browser, offline
   backprop train 'J = (a-3)^2' --wrt a a=0 --lr 0.1   # gradient descent: train --help
 
 \b
@@ -82,7 +83,7 @@ class _Command(BackpropCommand):
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format (html: a self-contained page; latex: an article for pdflatex).",
 )
 @click.option(
     "--precision",

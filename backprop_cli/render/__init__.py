@@ -26,6 +26,8 @@ _MODULES = {
     "mermaid": "backprop_cli.render.mermaid",
     "dot": "backprop_cli.render.dot",
     "markdown": "backprop_cli.render.markdown",
+    "html": "backprop_cli.render.html",
+    "latex": "backprop_cli.render.latex_document",
 }
 FORMATS = tuple(_MODULES)
 # Formats people read: numbers rounded to RenderOptions.precision, rounding residues shown as 0.

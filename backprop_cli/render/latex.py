@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from backprop_cli.render import equations
 from backprop_cli.render.derivation import Line
 
 # A derivation is made of ∂a/∂b, numbers, names, function calls and operators. The
 # LaTeX written here avoids what Markdown rewrites inside $$: a backslash before
 # punctuation (\\ \_ \{ \,), `*`, an `&` that starts an entity (`&amp;`), and a `_` that
 # could open emphasis.
-# The ² of a rule such as 1 - out² and the ᵀ of hᵀ are not part of the name.
-_WORD = r"(?:(?![²ᵀ½])\w)+"
-_TOKEN = re.compile(
-    r"(?P<words> broadcast to | at |, 0 elsewhere|row sums of )"
-    r"|Σ over (?:axis|axes) (?P<axes>[\d, and]+) of "
-    rf"|∂(?P<of>{_WORD})/∂(?P<wrt>{_WORD})"
-    r"|(?P<number>\d[\d.]*(?:e[+-]?\d+)?)"
-    rf"|(?P<call>{_WORD})\("
-    rf"|(?P<name>{_WORD})"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
 # A space ends a control word: 2·out must not become \cdotout.
 _OPERATORS = {
     "·": r"\cdot ",
@@ -32,46 +20,61 @@ _OPERATORS = {
     "ᵀ": r"^{\top}",
     "⊙": r"\odot ",
     "…": r"\ldots ",
-    "½": r"\tfrac{1}{2}",
+    "@": " ",  # a matrix product is written as juxtaposition: W x
     "Σ": r"\sum ",
+    "−": "-",
+    "×": r"\times ",
+    "‖": r"\| ",
+    "½": r"\tfrac{1}{2}",
 }
 _DIGITS = re.compile(r"(\D+?)(\d+)")
 
 
 def name(text: str) -> str:
-    """A program name in maths: `w_1` and `w1` as w with subscript 1, others as written."""
+    """A program name in maths: `w1`, `w_1` as w with subscript 1, `theta` as θ, `loss` upright."""
     base, underscore, subscript = text.partition("_")
-    if not underscore:
-        digits = _DIGITS.fullmatch(text)
-        if digits is None:
-            return text
-        base, subscript = digits.groups()
-    # The `_` follows a letter or digit, so Markdown cannot take it for emphasis.
-    return f"{base}_{{{name(subscript)}}}" if base and subscript else text
+    if underscore and base and subscript:
+        # The `_` follows a letter or digit, so Markdown cannot take it for emphasis.
+        return f"{_word(base)}_{{{name(subscript)}}}"
+    digits = _DIGITS.fullmatch(text)
+    if digits is not None and not underscore:
+        return f"{_word(digits[1])}_{{{digits[2]}}}"
+    return _word(text)
+
+
+# Names that are exactly a Greek letter's, spelt out or written (θ), are typeset as the
+# letter; \lambda for `lambda`, never for `lam`. pdflatex takes the commands, not θ.
+_GREEK_WORDS = (  # noqa: SIM905  # one line of names reads better than 34 lines of strings
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma"
+    " tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+).split()
+GREEK = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ", _GREEK_WORDS))
+GREEK.update((word, word) for word in _GREEK_WORDS)
+
+
+def _word(text: str) -> str:
+    """One word of a name: a letter as it is, a Greek letter's name as the letter."""
+    if text in GREEK:
+        return rf"{{\{GREEK[text]}}}"
+    if len(text) == 1 or not text.isalnum():
+        return text  # `_x`, `x__y`: as written
+    if not text.isascii():  # 变量: a word of text, which KaTeX and MathJax set as written
+        return rf"\text{{{text}}}"
+    # loss, lam: one upright name, not l·o·s·s as a product of italic letters
+    return rf"\mathrm{{{text}}}"
 
 
 def expression(text: str) -> str:
     """One part of a derivation line (`∂g/∂p · ∂p/∂x`, `x^(y - 1)`, `[1, 2]`) as LaTeX."""
     pieces: list[str] = []
-    done, start = 0, text.find("[")
-    while start >= 0:
-        # After `)`, `]` or a name a bracket is an index: (∂J/∂x)[0], [1, 2][0], v[0].
-        before = text[start - 1 : start]
-        found = None if before in (")", "]") or before.isalnum() else _array_at(text, start)
-        if found is None:  # a bracket that opens no array: [z > 0]
-            start = text.find("[", start + 1)
-            continue
-        pieces += _pieces(text[done:start])
-        pieces.append(_matrix(found[0]))
-        done = found[1]
-        start = text.find("[", done)
-    pieces += _pieces(text[done:])
+    for piece in equations.pieces(text):
+        pieces += _pieces(piece) if isinstance(piece, str) else [_matrix(piece)]
     return re.sub(" {2,}", " ", _group_exponents(pieces))
 
 
 def _pieces(text: str) -> list[str]:
     pieces: list[str] = []
-    for match in _TOKEN.finditer(text):
+    for match in equations.TOKEN.finditer(text):
         value = match.group()
         if match["words"] is not None:
             pieces.append(rf"\text{{{value}}}")
@@ -97,44 +100,11 @@ def _pieces(text: str) -> list[str]:
 # and valid for KaTeX and MathJax. Rows end in \cr, not \\, which Markdown would make \;
 # `&` followed by a space is no entity, so Markdown leaves it alone. An array of three or more
 # axes stays in brackets, valid LaTeX as it is.
-_ELEMENT = re.compile(r"…|-?(?:\d[\d.]*(?:e[+-]?\d+)?|inf|nan)")
 _SPECIAL_ELEMENTS = {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{nan}", "…": r"\ldots"}
-Nested = list[Any]  # of element strings and Nested lists
 
 
-def _array_at(text: str, start: int) -> tuple[Nested, int] | None:
-    """The array written at text[start] as nested lists of element strings, and its end."""
-    items: Nested = []
-    item: Any
-    index = start + 1
-    while True:
-        if text.startswith("[", index):
-            found = _array_at(text, index)
-            if found is None:
-                return None
-            item, index = found
-        else:
-            match = _ELEMENT.match(text, index)
-            if match is None:
-                return None
-            item, index = match.group(), match.end()
-        items.append(item)
-        if text.startswith(", ", index):
-            index += 2
-        elif text.startswith("]", index):
-            return items, index + 1
-        else:
-            return None
-
-
-def _depth(item: Nested | str) -> int:
-    if isinstance(item, str):
-        return 0
-    return 1 + max((_depth(inner) for inner in item), default=0)
-
-
-def _matrix(array: Nested) -> str:
-    depth = _depth(array)
+def _matrix(array: equations.Nested) -> str:
+    depth = equations.depth(array)
     if depth > 2:  # a list of matrices
         return (
             "["
@@ -176,23 +146,24 @@ def _group_exponents(pieces: list[str]) -> str:
     return "".join(out)
 
 
-# A shape note of the derivation: `∈ ℝ^3`, `∈ ℝ^(3×2)`.
-_SIZE = re.compile(r"∈ ℝ\^\(?([\d×]+)\)?")
+def line(derivation_line: Line, newline: str | None = None) -> str:
+    """A whole derivation line, `target = symbolic = numeric = result`, with its note.
 
-
-def line(derivation_line: Line) -> str:
-    """A whole derivation line, `target = symbolic = numeric = result`, with its note."""
-    parts = [derivation_line.target, *derivation_line.symbolic]
-    parts += [part for part in derivation_line.numeric if part != derivation_line.result]
-    text = " = ".join(expression(part) for part in [*parts, derivation_line.result])
-    notes = derivation_line.note.split("; ") if derivation_line.note else []
+    With `newline` (`\\cr` for Markdown, `\\\\` for LaTeX), a line too wide for a page is
+    an `aligned` block of rows, each after an `=`.
+    """
+    rows = equations.rows(derivation_line) if newline else [equations.parts(derivation_line)]
+    texts = [" = ".join(expression(part) for part in row) for row in rows]
+    sizes, words = equations.notes(derivation_line)
     # The shape of an array result, `∈ ℝ^(3×2)`, is maths: \text{} would refuse its ^.
-    sizes = [_SIZE.fullmatch(note) for note in notes]
-    text += "".join(rf" \in \mathbb{{R}}^{{{_times(size[1])}}}" for size in sizes if size)
-    words = [note for note, size in zip(notes, sizes) if not size]
+    texts[-1] += "".join(rf" \in \mathbb{{R}}^{{{_times(size)}}}" for size in sizes)
     if words:  # the tool's own words: letters, digits, ( ) [ ] : ; ' / .
-        text += rf" \quad \text{{({'; '.join(words)})}}"
-    return text
+        texts[-1] += rf" \quad \text{{({'; '.join(words)})}}"
+    if len(texts) == 1:
+        return texts[0]
+    target, _, first = texts[0].partition(" = ")
+    body = f" {newline} ".join([f"{target} & = {first}", *(f"& = {text}" for text in texts[1:])])
+    return rf"\begin{{aligned}}{body}\end{{aligned}}"
 
 
 def _times(size: str) -> str:

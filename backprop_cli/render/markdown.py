@@ -17,16 +17,16 @@ def render(evaluation: Evaluation, options: RenderOptions) -> str:
     """The section as GitHub- and MkDocs-flavoured Markdown, ending in a newline."""
     derivation = Derivation(evaluation, options.precision)
     blocks = [
-        "**Program**",
+        "## Program",
         _fenced(evaluation.graph.source.text.strip("\n"), "text"),
         *_inputs(derivation),
-        "**Computation graph**",
+        "## Computation graph",
         _diagram(evaluation, options),
-        "**Forward pass**",
+        "## Forward pass",
         *_maths(derivation.forward(), "(no operations)"),
-        "**Backward pass**",
+        "## Backward pass",
         *_maths(derivation.backward(), ""),
-        "**Gradients**",
+        "## Gradients",
         _gradient_table(derivation),
     ]
     return "\n\n".join(block for block in blocks if block) + "\n"
@@ -55,8 +55,9 @@ def _diagram(evaluation: Evaluation, options: RenderOptions) -> str:
 
 
 def _maths(lines: Iterable[Line], empty: str) -> list[str]:
-    # One single-line $$ block per line: GitHub turns the \\ of an aligned block into \.
-    blocks = [f"$${latex.line(line)}$$" for line in lines]
+    # One single-line $$ block per line; a wide one is an aligned block whose rows end in
+    # \cr, since GitHub turns \\ into \.
+    blocks = ["$$" + latex.line(line, newline=r"\cr") + "$$" for line in lines]
     return blocks or [empty]
 
 

@@ -147,7 +147,7 @@ def test_output_option_still_writes_its_file(tmp_path: Path) -> None:
         (
             ("x", "--format", "jsn"),
             "invalid value for --format: 'jsn' is not one of 'text', 'json', 'jsonl', 'csv', "
-            "'mermaid', 'dot', 'markdown' (did you mean json?)",
+            "'mermaid', 'dot', 'markdown', 'html', 'latex' (did you mean json?)",
         ),
         (("x", "-o"), "option -o needs a value"),
         (
