@@ -131,7 +131,7 @@ def test_a_diagram_after_a_plain_install(installed: Path, tmp_path: Path, fmt: s
         installed, "backprop", "(x+y)*z", "x=1", "y=3", "z=-3", "--format", fmt, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("flowchart LR" if fmt == "mermaid" else "digraph")
+    assert result.stdout.startswith("flowchart TB" if fmt == "mermaid" else "digraph")
 
 
 @pytest.mark.slow

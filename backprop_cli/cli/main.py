@@ -130,12 +130,12 @@ class _Command(BackpropCommand):
 @click.option(
     "--gradients/--no-gradients",
     default=True,
-    help="mermaid, dot, markdown: draw the gradients along the edges (default: yes).",
+    help="mermaid, dot, markdown: show each value's gradient in its box (default: yes).",
 )
 @click.option(
     "--direction",
     type=click.Choice(["LR", "TB"]),
-    default="LR",
+    default="TB",
     show_default=True,
     help="mermaid, dot, markdown: lay the graph out left to right or top to bottom.",
 )

@@ -12,8 +12,9 @@ from backprop_cli.render.diagram import (
     OPERATION_SHAPE,
     VALUE_SHAPE,
     Diagram,
-    Wire,
+    Shape,
     build,
+    is_symbol,
 )
 from backprop_cli.render.options import RenderOptions
 
@@ -22,10 +23,14 @@ GRADIENT = "#ff0000"
 
 _SHAPES = {
     INPUT_SHAPE: "shape=box",
-    CONSTANT_SHAPE: 'shape=box, style="rounded"',
+    CONSTANT_SHAPE: "shape=plaintext, fontsize=11, height=0.2, width=0.2",  # a small number
     OPERATION_SHAPE: "shape=circle",
     VALUE_SHAPE: "shape=box",
 }
+SYMBOL_SIZE = 20  # an operator's symbol, large enough to read; a function's name stays as text
+# A path's part of a gradient at fan-out: a dotted red edge drawn back into the value, its
+# label joined to its line (decorate) so that it cannot be read as a neighbour's.
+_PART = f'dir=back, style=dotted, color="{GRADIENT}", fontcolor="{GRADIENT}", decorate=true'
 
 
 def label(text: str) -> str:
@@ -52,23 +57,29 @@ def digraph(diagram: Diagram) -> str:
     """DOT text: quoted ids, one statement per line, no `strict` (x*x keeps both edges)."""
     lines = ["digraph backprop {", f"  rankdir={diagram.direction};"]
     for shape in diagram.shapes:
-        lines.append(f'  "{shape.id}" [label={label(shape.text)}, {_SHAPES[shape.kind]}];')
+        lines.append(f'  "{shape.id}" [label={_shape_label(shape)}, {_attributes(shape)}];')
     for wire in diagram.wires:
-        attributes = (
-            f" [label={_wire_label(wire, diagram.values)}]" if wire.text or wire.gradient else ""
-        )
+        attributes = f" [label={label(wire.text)}]" if wire.text else ""
         lines.append(f'  "{wire.source}" -> "{wire.target}"{attributes};')
+        if wire.gradient:  # drawn source to target, so that it keeps the forward layout
+            part = f"label={label(wire.gradient)}, {_PART}"
+            lines.append(f'  "{wire.source}" -> "{wire.target}" [{part}];')
     return "\n".join([*lines, "}"]) + "\n"
 
 
-def _wire_label(wire: Wire, values: bool) -> str:
-    if not values:
-        return label(wire.text)
-    # An HTML-like label colours the value and the gradient apart on one edge. Two
-    # labelled edges per wire would also do, but dot then takes minutes on 10,000 nodes.
-    rows = [(wire.text, FORWARD), (wire.gradient, GRADIENT)]
-    return "<" + "<br/>".join(_font(text, colour) for text, colour in rows if text) + ">"
+def _attributes(shape: Shape) -> str:
+    if shape.kind == OPERATION_SHAPE and is_symbol(shape.text):
+        return f"{_SHAPES[shape.kind]}, fontsize={SYMBOL_SIZE}"
+    return _SHAPES[shape.kind]
+
+
+def _shape_label(shape: Shape) -> str:
+    if not shape.gradient:
+        return label(shape.text)
+    # An HTML-like label colours the value and its gradient apart, green and red.
+    return _font(shape.text, FORWARD)[:-1] + "<br/>" + _font(shape.gradient, GRADIENT)[1:]
 
 
 def _font(text: str, colour: str) -> str:
-    return f'<font color="{colour}">{escape(text, quote=False)}</font>'
+    """An HTML-like label of one line in one colour."""
+    return f'<<font color="{colour}">{escape(text, quote=False)}</font>>'

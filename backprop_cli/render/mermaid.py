@@ -11,8 +11,9 @@ from backprop_cli.render.diagram import (
     OPERATION_SHAPE,
     VALUE_SHAPE,
     Diagram,
-    Wire,
+    Shape,
     build,
+    is_symbol,
 )
 from backprop_cli.render.options import RenderOptions
 
@@ -27,10 +28,12 @@ _SPECIAL = frozenset('"#&<>\\`$:%')
 
 _BRACKETS = {
     INPUT_SHAPE: ("[", "]"),
-    CONSTANT_SHAPE: ("(", ")"),
     OPERATION_SHAPE: ("((", "))"),
     VALUE_SHAPE: ("[", "]"),
 }
+_OPERATION_STYLE = "font-size:24px"  # an operator's symbol, large enough to read
+GRADIENT = "#ff0000"
+_SMALLER = "draw it with --format dot (Graphviz has no such limit)"
 
 
 def label(text: str) -> str:
@@ -54,52 +57,61 @@ def render_structure(graph: Graph, options: RenderOptions) -> str:
 
 def flowchart(diagram: Diagram) -> str:
     """Mermaid text; a UsageError when Mermaid would refuse to draw it."""
-    edges = len(diagram.wires) + diagram.gradient_count
+    edges = len(diagram.wires)
     if edges > MAX_EDGES:
         raise UsageError(
             f"the diagram has {edges} edges, and Mermaid draws at most {MAX_EDGES}",
-            hint=_smaller(diagram),
+            hint=_SMALLER,
         )
     text = "\n".join(_lines(diagram)) + "\n"
     if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:  # Mermaid counts JavaScript characters
         raise UsageError(
             f"the diagram is longer than the {MAX_TEXT} characters Mermaid accepts",
-            hint=_smaller(diagram),
+            hint=_SMALLER,
         )
     return text
-
-
-def _smaller(diagram: Diagram) -> str:
-    forward = len(diagram.wires)
-    if diagram.gradient_count and forward <= MAX_EDGES:
-        return f"draw it with --format dot, or with --no-gradients ({forward} edges)"
-    return "draw it with --format dot (Graphviz has no such limit)"
 
 
 def _lines(diagram: Diagram) -> list[str]:
     lines = [f"flowchart {diagram.direction}"]
     for shape in diagram.shapes:
-        left, right = _BRACKETS[shape.kind]
-        lines.append(f"  {shape.id}{left}{label(shape.text)}{right}")
-    gradients = []
-    for wire in diagram.wires:
-        lines.append(f"  {wire.source} {_link('-->', wire.text)} {wire.target}")
+        lines.append(f"  {shape.id}{_node(shape)}")
+    parts = []  # the wires that carry a path's part of a gradient, by Mermaid's edge number
+    for number, wire in enumerate(diagram.wires):
+        texts = [text for text in (wire.text, wire.gradient) if text]
+        link = f"-->|{_joined(texts)}|" if texts else "-->"
+        lines.append(f"  {wire.source} {link} {wire.target}")
         if wire.gradient:
-            gradients.append(_gradient_link(wire))
-    # From the output's ∂g/∂g = 1 first, in the order the backward pass runs.
-    return lines + gradients[::-1]
+            parts.append(str(number))
+    return lines + _styles(diagram, parts)
 
 
-def _gradient_link(wire: Wire) -> str:
-    """A dotted back edge into an operation from its value box (∂g/∂g = 1, as seed 000
-    draws it), and a dotted line along every other wire."""
-    # Mermaid's layout breaks each two-edge cycle by depth-first search from the first
-    # node: a back edge from a box is met with its circle on the stack and is turned
-    # round, but one into an input reaches the input first and puts it after its user.
-    if wire.target.startswith("v"):
-        return f"  {wire.target} {_link('-.->', wire.gradient)} {wire.source}"
-    return f"  {wire.source} {_link('-.-', wire.gradient)} {wire.target}"
+def _node(shape: Shape) -> str:
+    """A node's brackets and label; a box with values shows them on two lines."""
+    if shape.kind == CONSTANT_SHAPE:  # a number, small and without a frame
+        return f"@{{ shape: text, label: {label(shape.text)} }}"
+    left, right = _BRACKETS[shape.kind]
+    return f"{left}{_joined([text for text in (shape.text, shape.gradient) if text])}{right}"
 
 
-def _link(link: str, text: str) -> str:
-    return f"{link}|{label(text)}|" if text else link
+def _joined(texts: list[str]) -> str:
+    """One label of several lines, each line escaped.
+
+    <br/> breaks a line, but Mermaid then decodes the label's escapes and reads it once more
+    (`#36;#36;x#36;#36;` becomes KaTeX). Lines with escapes are joined by a newline (#10;)
+    instead, drawn as written, which Mermaid breaks only where a long label wraps.
+    """
+    if any(_special(char) for text in texts for char in text):
+        return label("\n".join(texts))
+    return '"' + "<br/>".join(texts) + '"'
+
+
+def _styles(diagram: Diagram, parts: list[str]) -> list[str]:
+    """Operators' symbols large enough to read; gradients red, as the dot diagrams draw them."""
+    operations = [s.id for s in diagram.shapes if s.kind == OPERATION_SHAPE and is_symbol(s.text)]
+    lines = []
+    if operations:
+        lines += [f"  classDef op {_OPERATION_STYLE}", f"  class {','.join(operations)} op"]
+    if parts:
+        lines.append(f"  linkStyle {','.join(parts)} color:{GRADIENT}")
+    return lines

@@ -17,4 +17,4 @@ class RenderOptions:
     color: bool = False
     width: int = 100
     gradients: bool = True  # diagrams: draw the backward pass
-    direction: str = "LR"  # diagrams: LR (left to right) or TB (top to bottom)
+    direction: str = "TB"  # diagrams: TB (top to bottom: fits a page) or LR (left to right)

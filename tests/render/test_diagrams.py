@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from diagram_expectations import expected_dot_texts, expected_mermaid_labels, maths_flowchart
+from diagram_expectations import (
+    drawn_labels,
+    expected_dot_texts,
+    expected_mermaid_labels,
+    maths_flowchart,
+)
 from installed import backprop
 from renderers import ROOT, Drawn, mermaid_labels, svg_texts
 
@@ -50,8 +54,9 @@ CASES: dict[str, tuple[str, ...]] = {
     "seed_000": ("(x+y)*z", "x=1", "y=3", "z=-3"),
     "seed_000_structure": ("(x+y)*z",),
     "seed_000_no_gradients": ("(x+y)*z", "x=1", "y=3", "z=-3", "--no-gradients"),
-    "seed_000_tb": ("(x+y)*z", "x=1", "y=3", "z=-3", "--direction", "TB"),
+    "seed_000_lr": ("(x+y)*z", "x=1", "y=3", "z=-3", "--direction", "LR"),
     "seed_001_program": ("x = -2; y = 5; z = -4; q = x + y; f = q * z",),
+    "a_plus_a": ("b = a + a; c = b + b", "a=1"),
     "neuron": ("sigmoid(w0*x0 + w1*x1 + w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3"),
     "x_times_x": ("x*x", "x=3"),
     "kinks_relu_max": ("relu(x - 1) + max(x, y)", "x=1", "y=1", "--precision", "3"),
@@ -129,16 +134,21 @@ HOSTILE_TEXTS = [
     "subgraph strict node edge digraph",
 ]
 _KINDS = [INPUT_SHAPE, OPERATION_SHAPE, CONSTANT_SHAPE, VALUE_SHAPE]
+_BOXES = {INPUT_SHAPE, VALUE_SHAPE}  # the shapes that show a gradient
 
 
 def hostile_diagram() -> Diagram:
-    """Every hostile text as a shape, a wire value and a gradient."""
-    shapes = [Shape(f"n{i}", text, _KINDS[i % 4]) for i, text in enumerate(HOSTILE_TEXTS)]
+    """Every hostile text as a shape, a box's gradient, a wire value and a gradient."""
+    shapes = [
+        Shape(f"n{i}", text, kind, HOSTILE_TEXTS[-1 - i] if kind in _BOXES else "")
+        for i, text in enumerate(HOSTILE_TEXTS)
+        for kind in [_KINDS[i % 4]]
+    ]
     wires = [
         Wire(f"n{i}", f"n{i + 1}", HOSTILE_TEXTS[i], HOSTILE_TEXTS[-1 - i])
         for i in range(len(HOSTILE_TEXTS) - 1)
     ]
-    return Diagram(shapes, wires, "LR", values=True)
+    return Diagram(shapes, wires, "LR")
 
 
 def hostile_program_diagram() -> Diagram:
@@ -165,8 +175,10 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
     hostile = hostile_diagram()
     files["hostile_labels.mmd"] = mermaid.flowchart(hostile)
     files["hostile_labels.dot"] = dot.digraph(hostile)
-    files["hostile_plain_labels.dot"] = dot.digraph(replace(hostile, values=False))
-    files["edges_500.mmd"] = run(edge_program(500), "--format", "mermaid").stdout
+    # Left to right: Mermaid 12 lays a 500-rank column out more slowly than a row (over the
+    # checker's 30 s on a busy machine); the limit is the same either way.
+    chain = run(edge_program(500), "--format", "mermaid", "--direction", "LR")
+    files["edges_500.mmd"] = chain.stdout
     files["markdown_maths.mmd"] = maths_flowchart(
         [text for name, text in files.items() if name.endswith(".md")]
     )
@@ -202,24 +214,19 @@ def test_mermaid_draws_every_label_as_written(
     records = mermaid_labels(drawn.mermaid)[str(drawn.directory / filename)]
     assert records, "no mermaid version drew it"
     for record in records:
-        edges: list[list[str]] = record["edges"]  # type: ignore[assignment]
-        drawn_labels = {"nodes": record["nodes"], "edges": sorted(text for _, text in edges)}
-        assert drawn_labels == expected_mermaid_labels(diagram), record["mermaid"]
+        assert drawn_labels(record) == expected_mermaid_labels(diagram), record["mermaid"]
 
 
 @pytest.mark.parametrize(
-    ("name", "diagram", "values"),
+    ("name", "diagram"),
     [
-        ("hostile_labels", hostile_diagram(), True),
-        ("hostile_plain_labels", hostile_diagram(), False),
-        ("hostile_names", hostile_program_diagram(), True),
+        ("hostile_labels", hostile_diagram()),
+        ("hostile_names", hostile_program_diagram()),
     ],
 )
-def test_dot_draws_every_label_as_written(
-    drawn: Drawn, name: str, diagram: Diagram, values: bool
-) -> None:
+def test_dot_draws_every_label_as_written(drawn: Drawn, name: str, diagram: Diagram) -> None:
     drawn_texts = sorted(svg_texts(drawn.svg(name)))
-    assert drawn_texts == expected_dot_texts(diagram, values)
+    assert drawn_texts == expected_dot_texts(diagram)
 
 
 # --- goldens ---------------------------------------------------------------------------
@@ -245,19 +252,56 @@ def test_output_is_byte_identical_across_processes(fmt: str, tmp_path: Path) -> 
 def test_x_times_x_keeps_both_edges() -> None:
     text = drawing("x_times_x", "dot")
     assert "strict" not in text
-    assert text.count('"n0" -> "n1"') == 2
+    assert text.count('"n0" -> "n1";') == 2  # the forward wires
+    assert text.count('"n0" -> "n1" [label="∂g/∂x += 3"') == 2  # each path's part, x·1 = 3
     assert drawing("x_times_x", "mermaid").count("n0 -->") == 2
 
 
-def test_mermaid_gradients_flow_back_from_the_output_as_seed_000_draws() -> None:
-    lines = drawing("seed_000", "mermaid").splitlines()
-    assert '  v4 -.->|"∂g/∂g = 1"| n4' in lines  # box g back into the × circle
-    assert '  n0 -.-|"∂g/∂x = -3"| n2' in lines  # a dotted line along x's edge
+# (x+y)*z at x=1, y=3, z=-3: p = x+y = 4, g = p*z = -12; ∂g/∂z = p = 4, and ∂g/∂x = ∂g/∂y
+# = ∂g/∂p = z = -3. Each value's box shows it, the circles' results included.
+SEED_000_BOXES = {
+    "n0": ("x = 1", "∂g/∂x = -3"),
+    "n1": ("y = 3", "∂g/∂y = -3"),
+    "v2": ("p = 4", "∂g/∂p = -3"),
+    "n3": ("z = -3", "∂g/∂z = 4"),
+    "v4": ("g = -12", "∂g/∂g = 1"),
+}
 
 
-def test_named_values_get_back_edges_in_mermaid() -> None:
-    text = drawing("seed_001_program", "mermaid")
-    assert 'v3 -.->|"∂f/∂q = -4"| n3' in text
+def test_every_box_shows_its_value_and_gradient() -> None:
+    diagram = build(
+        parse("(x+y)*z"), evaluate(parse("(x+y)*z"), {"x": 1, "y": 3, "z": -3}), RenderOptions()
+    )
+    boxes = {s.id: (s.text, s.gradient) for s in diagram.shapes if s.kind != OPERATION_SHAPE}
+    assert boxes == SEED_000_BOXES
+    assert all(not wire.text and not wire.gradient for wire in diagram.wires)  # no fan-out
+
+
+def test_without_gradients_boxes_show_values_alone() -> None:
+    text = drawing("seed_000_no_gradients", "mermaid")
+    assert 'n0["x = 1"]' in text and 'v4["g = -12"]' in text and "∂" not in text
+
+
+# b = a + a; c = b + b at a = 1: each path from a carries ∂c/∂b · 1 = 2, twice over.
+FAN_OUT_BOX = ("a = 1", "∂c/∂a = 4")
+FAN_OUT_PARTS = ["∂c/∂a += 2", "∂c/∂a += 2", "∂c/∂b += 1", "∂c/∂b += 1"]
+
+
+def test_mermaid_and_markdown_draw_the_total_gradient_at_fan_out(drawn: Drawn) -> None:
+    labels = mermaid_labels(drawn.mermaid)
+    files = [str(drawn.directory / "a_plus_a.mmd")]
+    files += [name for name in labels if name.startswith(str(drawn.directory / "a_plus_a.md:"))]
+    assert len(files) == 2
+    for record in (record for name in files for record in labels[name]):
+        drawn = drawn_labels(record)
+        assert drawn["nodes"]["n0"] == "".join(FAN_OUT_BOX)  # type: ignore[index]
+        assert drawn["edges"] == FAN_OUT_PARTS
+
+
+def test_dot_draws_the_total_gradient_at_fan_out(drawn: Drawn) -> None:
+    texts = svg_texts(drawn.svg("a_plus_a"))
+    assert all(line in texts for line in FAN_OUT_BOX)
+    assert sorted(text for text in texts if "+=" in text) == FAN_OUT_PARTS
 
 
 # --- samples/ and README.md ------------------------------------------------------------
@@ -302,14 +346,6 @@ def test_500_edges_are_drawn_and_501_refused_with_a_way_out() -> None:
     assert result.stdout == ""
 
 
-def test_too_many_edges_suggests_no_gradients_when_that_is_enough() -> None:
-    program = edge_program(300)
-    result = CliRunner().invoke(main, [program, "x=1", "--format", "mermaid"])
-    assert result.exit_code == 2
-    assert "--no-gradients (300 edges)" in result.stderr
-    assert run(program, "x=1", "--format", "mermaid", "--no-gradients").exit_code == 0
-
-
 def test_more_than_50000_characters_are_refused() -> None:
     # Mermaid would not fail: it silently draws "Maximum text size in diagram exceeded".
     program = " + ".join(f"{'a' * 400}{i}" for i in range(150))  # 299 edges, 60,000 characters
@@ -322,18 +358,20 @@ def test_markdown_says_why_a_large_graph_has_no_diagram() -> None:
     result = run(edge_program(300), "x=1", "--format", "markdown")
     assert result.exit_code == 0
     assert "```mermaid" not in result.stdout
-    assert "(No diagram: the diagram has 600 edges" in result.stdout
+    # x into the first sin, and each of 299 sins into its box and on from the box to the next
+    assert "(No diagram: the diagram has 598 edges" in result.stdout
 
 
 @pytest.mark.slow
 def test_dot_draws_10000_nodes(tmp_path: Path) -> None:
-    terms = 2500  # x_i*w_i summed: 5,000 inputs, 2,500 products, 2,499 sums and the output box
+    # x_i*w_i summed: 5,000 inputs, 2,500 products and 2,499 sums, each with its value's box
+    terms = 2500
     program = "\n".join(f"x{i} = {i % 7 - 3}; w{i} = 0.5" for i in range(terms))
     program += "\n" + " + ".join(f"x{i}*w{i}" for i in range(terms))
     path = tmp_path / "big.dot"
     result = run(program, "--format", "dot", "-o", str(path))
     assert result.exit_code == 0, result.stderr
-    assert path.read_text(encoding="utf-8").count("shape=") == 10_000
+    assert path.read_text(encoding="utf-8").count("shape=") == 14_998
     checked = Drawn(tmp_path, [path], []).dot
     assert checked.returncode == 0, checked.stderr
 
