@@ -94,8 +94,11 @@ points = st.sampled_from([0.0, 0.1, 0.3, math.pi, math.pi / 2, -1.5, 2.0])
 @settings(max_examples=300, deadline=None)
 @given(programs, points, points)
 def test_only_tiny_values_are_zeroed(program: str, x: float, y: float) -> None:
-    graph = parse(f"{program} + 0*x + 0*y")
-    evaluation = evaluate(graph, {"x": x, "y": y})
+    try:
+        graph = parse(f"{program} + 0*x + 0*y")
+        evaluation = evaluate(graph, {"x": x, "y": y})
+    except EvaluationError:  # exp(exp(exp(pi))) overflows: nothing is shown, so nothing to round
+        reject()
     shown = without_residues(evaluation)
     scale = max([1.0, *(abs(v) for v in evaluation.values)])
     pairs = list(zip(evaluation.values, shown.values)) + list(zip(evaluation.grads, shown.grads))
